@@ -1,0 +1,22 @@
+"""bptt: backpropagation through time in numpy, the package behind the book.
+
+Dimension letters, used in every docstring and on the book's notation page:
+
+=====  =====================================================
+``T``  number of time steps
+``B``  batch size (sequences processed side by side)
+``D``  input size
+``H``  hidden size
+``O``  output size (``V``, the vocabulary, for characters)
+=====  =====================================================
+
+Arrays are time-major: ``x`` is ``(T, B, D)``, ``h`` is ``(T+1, B, H)`` with
+``h[0] = h0`` (so ``h[t]`` is the book's h_t), ``y`` and ``dy`` are ``(T, B, O)``.
+Parameters are a dict ``W_xh (H, D)``, ``W_hh (H, H)``, ``b_h (H,)``,
+``W_hy (O, H)``, ``b_y (O,)``. float64 is the default; any float dtype is
+accepted and preserved, but all arrays of one call must share it.
+"""
+from .rnn import init_rnn, rnn_backward, rnn_forward, rnn_step_forward
+from .validate import PARAM_KEYS
+
+__all__ = ["PARAM_KEYS", "init_rnn", "rnn_step_forward", "rnn_forward", "rnn_backward"]
