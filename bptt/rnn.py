@@ -146,7 +146,7 @@ def rnn_forward(params: dict, x: np.ndarray, h0: np.ndarray | None = None):
 
 
 def rnn_backward(params: dict, x: np.ndarray, h: np.ndarray, dy: np.ndarray,
-                 truncate: int | None = None) -> dict:
+                 truncate: int | None = None, *, return_dh: bool = False) -> dict:
     r"""Backpropagation through time: the gradient of a loss L given dL/dy.
 
     Parameters
@@ -167,12 +167,18 @@ def rnn_backward(params: dict, x: np.ndarray, h: np.ndarray, dy: np.ndarray,
         the graph at :math:`h_k, h_{2k}, \dots` (chunks of k steps from the
         start): the gradient flowing back from step :math:`jk+1` into
         :math:`h_{jk}` is dropped. ``None``, or ``k >= T``, is full BPTT.
+    return_dh : bool, keyword-only
+        Also return ``"h"``, the total derivatives :math:`\bar h_t = \partial L/\partial h_t`
+        for t = 0..T, shape ``(T+1, B, H)`` (``[0]`` equals ``"h0"``). For
+        plotting how the gradient changes going back in time; off by default
+        because it stores one more ``(T, B, H)`` array.
 
     Returns
     -------
     dict
         ``W_xh (H, D)``, ``W_hh (H, H)``, ``b_h (H,)``, ``W_hy (O, H)``,
-        ``b_y (O,)``: dL/d(parameter); ``x (T, B, D)``: dL/dx; ``h0 (B, H)``: dL/dh_0.
+        ``b_y (O,)``: dL/d(parameter); ``x (T, B, D)``: dL/dx; ``h0 (B, H)``: dL/dh_0;
+        and ``h (T+1, B, H)`` when ``return_dh`` is true.
 
     Notes
     -----
@@ -217,9 +223,12 @@ def rnn_backward(params: dict, x: np.ndarray, h: np.ndarray, dy: np.ndarray,
     delta = (dy2 @ W_hy).reshape(T, B, H)
     dtanh = 1.0 - h[1:] ** 2          # (T, B, H), hoisted out of the loop
     from_future = np.zeros((B, H), dtype=dtype)   # W_hh^T delta_{t+1}, as rows
+    dh = np.empty((T + 1, B, H), dtype=dtype) if return_dh else None
     for t in range(T, 0, -1):          # book step t lives at index t-1
         d = delta[t - 1]
         d += from_future               # the loss at t meets the gradient from t+1
+        if dh is not None:
+            dh[t] = d                  # hbar_t, the total derivative dL/dh_t
         d *= dtanh[t - 1]              # through tanh: delta_t = (1 - h_t^2) * hbar_t
         if k is not None and t - 1 > 0 and (t - 1) % k == 0:
             from_future.fill(0.0)      # h_{t-1} was detached: nothing flows into it
@@ -233,4 +242,8 @@ def rnn_backward(params: dict, x: np.ndarray, h: np.ndarray, dy: np.ndarray,
     grads["b_h"] = delta2.sum(axis=0)
     grads["x"] = (delta2 @ params["W_xh"]).reshape(T, B, D)
     grads["h0"] = from_future
-    return {key: grads[key] for key in (*PARAM_KEYS, "x", "h0")}
+    out = {key: grads[key] for key in (*PARAM_KEYS, "x", "h0")}
+    if dh is not None:
+        dh[0] = from_future
+        out["h"] = dh
+    return out
