@@ -16,7 +16,22 @@ Parameters are a dict ``W_xh (H, D)``, ``W_hh (H, H)``, ``b_h (H,)``,
 ``W_hy (O, H)``, ``b_y (O,)``. float64 is the default; any float dtype is
 accepted and preserved, but all arrays of one call must share it.
 """
+from . import clip, data, example, gradcheck, losses, optim, rnn, validate
+from .clip import clip_grad_norm, clip_grad_value, grad_norm
+from .gradcheck import check_gradient, numerical_gradient, numerical_gradient_params, rel_error
+from .losses import last_step_mask, mse_loss, softmax, softmax_cross_entropy
+from .optim import SGD, Adagrad, Adam
 from .rnn import init_rnn, rnn_backward, rnn_forward, rnn_step_forward
 from .validate import PARAM_KEYS
 
-__all__ = ["PARAM_KEYS", "init_rnn", "rnn_step_forward", "rnn_forward", "rnn_backward"]
+__all__ = [
+    "PARAM_KEYS",
+    # the model: bptt.rnn
+    "init_rnn", "rnn_step_forward", "rnn_forward", "rnn_backward",
+    # losses: bptt.losses
+    "softmax", "softmax_cross_entropy", "mse_loss", "last_step_mask",
+    # gradient checking: bptt.gradcheck
+    "numerical_gradient", "numerical_gradient_params", "rel_error", "check_gradient",
+    # clipping and optimisers: bptt.clip, bptt.optim
+    "grad_norm", "clip_grad_norm", "clip_grad_value", "SGD", "Adagrad", "Adam",
+]

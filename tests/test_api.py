@@ -1,0 +1,57 @@
+"""The public API is a contract: homework checks, chapters and outside checks
+call these exact names with these argument orders. Renaming or reordering any
+of them must fail here first."""
+import inspect
+
+import numpy as np
+import pytest
+
+import bptt
+
+CONTRACT = {
+    "init_rnn": "(input_size, hidden_size, output_size, *, seed=0, dtype=<class 'numpy.float64'>)",
+    "rnn_step_forward": "(params, x_t, h_prev)",
+    "rnn_forward": "(params, x, h0=None)",
+    "rnn_backward": "(params, x, h, dy, truncate=None, *, return_dh=False)",
+    "clip_grad_norm": "(grads, max_norm)",
+    "clip_grad_value": "(grads, clip_value)",
+    "softmax_cross_entropy": "(logits, targets, mask=None)",
+    "mse_loss": "(y, target, mask=None)",
+    "last_step_mask": "(T, B)",
+    "numerical_gradient": "(f, x, eps=1e-06)",
+    "numerical_gradient_params": "(f, params, eps=1e-06)",
+    "rel_error": "(a, b)",
+}
+
+
+def _plain_signature(fn) -> str:
+    """The signature without annotations, as it would be written in a call."""
+    sig = inspect.signature(fn)
+    params = [p.replace(annotation=inspect.Parameter.empty) for p in sig.parameters.values()]
+    return str(sig.replace(parameters=params, return_annotation=inspect.Signature.empty))
+
+
+@pytest.mark.parametrize("name", sorted(CONTRACT))
+def test_signature(name):
+    assert name in bptt.__all__, f"bptt.{name} is not exported"
+    assert _plain_signature(getattr(bptt, name)) == CONTRACT[name]
+
+
+def test_param_keys_and_layout():
+    assert bptt.PARAM_KEYS == ("W_xh", "W_hh", "b_h", "W_hy", "b_y")
+    p = bptt.init_rnn(3, 5, 2)
+    assert {k: v.shape for k, v in p.items()} == {
+        "W_xh": (5, 3), "W_hh": (5, 5), "b_h": (5,), "W_hy": (2, 5), "b_y": (2,)}
+
+
+def test_backward_returns_the_contract_keys():
+    p = bptt.init_rnn(3, 5, 2)
+    x = np.zeros((4, 2, 3))
+    _, h = bptt.rnn_forward(p, x)
+    g = bptt.rnn_backward(p, x, h, np.ones((4, 2, 2)))
+    assert list(g) == ["W_xh", "W_hh", "b_h", "W_hy", "b_y", "x", "h0"]
+
+
+@pytest.mark.parametrize("cls", ["SGD", "Adagrad", "Adam"])
+def test_optimisers_step(cls):
+    assert list(inspect.signature(getattr(bptt, cls).step).parameters) == ["self", "params", "grads"]
