@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .validate import PARAM_KEYS, check_array, check_params, check_positive_int
+from .validate import PARAM_KEYS, check_array, check_flag, check_params, check_positive_int
 
 __all__ = ["init_rnn", "rnn_step_forward", "rnn_forward", "rnn_backward"]
 
@@ -208,6 +208,7 @@ def rnn_backward(params: dict, x: np.ndarray, h: np.ndarray, dy: np.ndarray,
     h = check_array("h", h, ("T+1", "B", "H"), (T + 1, B, H), dtype)
     dy = check_array("dy", dy, ("T", "B", "O"), (T, B, O), dtype)
     k = check_positive_int("truncate", truncate, allow_none=True)
+    return_dh = check_flag("return_dh", return_dh)
     if np.any(np.abs(h[1:]) > 1):
         raise ValueError("h must hold the tanh hidden states returned by rnn_forward "
                          "(|h[t]| <= 1 for t >= 1); got values outside [-1, 1]")

@@ -113,9 +113,28 @@ def check_positive_int(name: str, value, allow_none: bool = False):
 
 
 def check_positive_float(name: str, value) -> float:
-    """Check that ``value`` is a finite real number > 0."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+    """Check that ``value`` is a real number > 0 whose float is finite and > 0.
+
+    The conversion to a Python float comes first, so that huge ints, and long
+    doubles that over- or underflow as floats, are judged by the number the
+    caller will actually get.
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(
+            value, (int, float, np.integer, np.floating)):
         raise TypeError(f"{name} must be a positive number, got {type(value).__name__} {value!r}")
-    if not np.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a finite number > 0, got {value}")
-    return float(value)
+    try:
+        as_float = float(value)
+    except OverflowError:
+        raise ValueError(f"{name} must be a finite number > 0, got {value} "
+                         "(too large for a float)") from None
+    if not np.isfinite(as_float) or as_float <= 0:
+        raise ValueError(f"{name} must be a finite number > 0, got {value}"
+                         + (f" (as a float: {as_float})" if as_float != value else ""))
+    return as_float
+
+
+def check_flag(name: str, value) -> bool:
+    """Check that ``value`` is a bool (numpy's included)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {type(value).__name__} {value!r}")
+    return bool(value)
