@@ -1,0 +1,488 @@
+r"""Figures and widgets of the chapter "Deriving backpropagation through time".
+
+* :func:`draw_backward_step`: the gradients that meet at one step of the
+  unrolled graph, :math:`\bar h_t = W_{hy}^\top \partial L/\partial y_t + W_{hh}^\top \delta_{t+1}`
+  and :math:`\delta_t = (1 - h_t \odot h_t) \odot \bar h_t`, drawn on the graph.
+* :func:`plot_rel_errors`: the relative error of several candidate gradients
+  against finite differences, on a log scale, with the tolerance.
+* :func:`plot_hbar_norms`: how the norm of the total derivative
+  :math:`\bar h_t = \partial L/\partial h_t` changes going back in time, one
+  line per spectral radius of :math:`W_{hh}`.
+* :func:`draw_hbar_norms` (the widget's callback), :func:`hbar_norms_widget`
+  and :func:`animate_hbar_norms`: the same for one radius and one length,
+  interactively or as an animation over the radius.
+
+The numbers come from the package: :func:`radius_problem` builds a problem
+with :func:`bptt.rnn.init_rnn` and :func:`bptt.spectral.with_spectral_radius`,
+and :func:`hbar_norms` runs :func:`bptt.rnn.rnn_forward`,
+:func:`bptt.losses.mse_loss` on the last step and
+:func:`bptt.rnn.rnn_backward` with ``return_dh=True``. Nothing here computes a
+derivative of its own.
+"""
+from __future__ import annotations
+
+from typing import Mapping
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.animation import FuncAnimation
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.patches import Circle, FancyArrowPatch
+
+from ..losses import last_step_mask, mse_loss
+from ..rnn import init_rnn, rnn_backward, rnn_forward
+from ..spectral import with_spectral_radius
+from ..validate import check_array, check_positive_float, check_positive_int
+
+__all__ = ["DEFAULT_RADII", "NORM_YLIM", "draw_backward_step", "plot_rel_errors",
+           "radius_problem", "hbar_norms", "plot_hbar_norms", "draw_hbar_norms",
+           "hbar_norms_widget", "animate_hbar_norms"]
+
+#: Spectral radii of ``W_hh`` compared in the chapter's figure: two contractive, two expansive.
+DEFAULT_RADII = (0.5, 0.9, 1.5, 3.0)
+#: Fixed y-limits of the widget and the animation, so that moving the slider
+#: moves the curve rather than the axis.
+NORM_YLIM = (1e-24, 1e12)
+
+# Colours: forward computation in grey, gradients flowing back in red, the
+# tanh derivative (a local factor) in blue.
+_FWD, _BACK, _LOCAL = "0.55", "tab:red", "tab:blue"
+
+
+def _check_ax(ax) -> Axes:
+    """Check that ``ax`` is a matplotlib Axes or None, and return it."""
+    if ax is not None and not isinstance(ax, Axes):
+        raise TypeError(f"ax must be a matplotlib Axes or None, got {type(ax).__name__}")
+    return ax
+
+
+def _new_axes(ax, figsize) -> tuple[Figure, Axes]:
+    """The figure and axes to draw on: ``ax``'s own, or a new figure of ``figsize``."""
+    if _check_ax(ax) is None:
+        fig, ax = plt.subplots(figsize=figsize)
+    return ax.figure, ax
+
+
+# --- the backward step on the graph ------------------------------------------------
+
+#: Node positions of :func:`draw_backward_step`, in data units, and their labels.
+_NODES = {
+    "h_prev": ((0.0, 0.0), r"$h_{t-1}$"),
+    "a_t": ((3.0, 0.0), r"$a_t$"),
+    "h_t": ((6.6, 0.0), r"$h_t$"),
+    "y_t": ((6.6, 2.3), r"$y_t$"),
+    "L_t": ((6.6, 3.7), r"$L_t$"),
+    "a_next": ((9.8, 0.0), r"$a_{t+1}$"),
+    "h_next": ((12.6, 0.0), r"$h_{t+1}$"),
+}
+_RADIUS = 0.5
+#: Forward edges (computation), drawn thin and grey, with the label above/left.
+_FORWARD_EDGES = [("h_prev", "a_t", r"$W_{hh}$"), ("a_t", "h_t", r"$\tanh$"),
+                  ("h_t", "y_t", r"$W_{hy}$"), ("y_t", "L_t", ""),
+                  ("h_t", "a_next", r"$W_{hh}$"), ("a_next", "h_next", r"$\tanh$")]
+#: Backward edges: (from, to, label, colour). What flows back along each edge.
+_BACKWARD_EDGES = [
+    ("y_t", "h_t", r"$W_{hy}^{\top}\,\partial L / \partial y_t$", _BACK),
+    ("a_next", "h_t", r"$W_{hh}^{\top}\,\delta_{t+1}$", _BACK),
+    ("h_t", "a_t", r"$(1 - h_t \odot h_t)\,\odot\,\bar h_t$", _LOCAL),
+    ("a_t", "h_prev", r"$W_{hh}^{\top}\,\delta_t$", _BACK),
+]
+#: What is known at each node once the backward pass has reached it.
+_GRADIENT_LABELS = {"h_t": r"$\bar h_t$", "a_t": r"$\delta_t$", "a_next": r"$\delta_{t+1}$",
+                    "y_t": r"$\dfrac{\partial L}{\partial y_t}$", "h_prev": r"$\bar h_{t-1}$"}
+
+
+def draw_backward_step(ax: Axes | None = None) -> Figure:
+    r"""Draw one step of BPTT on the unrolled graph: where the gradients meet.
+
+    The forward graph :math:`h_{t-1} \to a_t \to h_t \to (y_t, a_{t+1})` is
+    drawn in grey. The gradients flowing back are drawn in red beside the
+    edges they travel, and the tanh derivative in blue: :math:`\bar h_t` is
+    the sum of what comes back from :math:`y_t` and from :math:`a_{t+1}`,
+    and :math:`\delta_t` is :math:`\bar h_t` multiplied element-wise by
+    :math:`1 - h_t \odot h_t`, the derivative of the tanh *of step t*.
+
+    Parameters
+    ----------
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure of size (8.8, 3.5) when omitted.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure. Node circles have gid ``"node:<name>"``, the gradient
+        known at a node ``"grad:<name>"``, forward arrows ``"fwd:<from>-><to>"``,
+        backward arrows ``"back:<from>-><to>"`` and their labels
+        ``"backlabel:<from>-><to>"``.
+    """
+    fig, ax = _new_axes(ax, (8.8, 3.5))
+    for name, ((x, y), label) in _NODES.items():
+        ax.add_patch(Circle((x, y), _RADIUS, fc="white", ec="0.3", lw=1.2, gid=f"node:{name}"))
+        ax.text(x, y, label, ha="center", va="center", fontsize=12)
+        if name == "y_t":
+            ax.text(x - 1.05, y, _GRADIENT_LABELS[name], ha="center", va="center",
+                    fontsize=10, color=_BACK, gid=f"grad:{name}")
+        elif name in _GRADIENT_LABELS:
+            ax.text(x, y - 0.95, _GRADIENT_LABELS[name], ha="center", va="center",
+                    fontsize=11, color=_BACK, gid=f"grad:{name}")
+
+    def endpoints(src, dst):
+        (x0, y0), (x1, y1) = _NODES[src][0], _NODES[dst][0]
+        d = np.array([x1 - x0, y1 - y0], dtype=float)
+        d /= np.hypot(*d)
+        return np.array([x0, y0]) + _RADIUS * d, np.array([x1, y1]) - _RADIUS * d
+
+    for src, dst, label in _FORWARD_EDGES:
+        start, end = endpoints(src, dst)
+        vertical = start[0] == end[0]
+        # Forward arrows sit slightly above (or left of) the centre line, labels outside them.
+        shift = np.array([-0.13, 0.0]) if vertical else np.array([0.0, 0.13])
+        ax.add_patch(FancyArrowPatch(start + shift, end + shift, arrowstyle="-|>",
+                                     mutation_scale=11, color=_FWD, lw=1.1,
+                                     gid=f"fwd:{src}->{dst}"))
+        if label:
+            mid = (start + end) / 2
+            pos = mid + (np.array([-0.5, 0.0]) if vertical else np.array([0.0, 0.42]))
+            ax.text(*pos, label, ha="center", va="center", fontsize=9, color=_FWD)
+    for src, dst, label, colour in _BACKWARD_EDGES:
+        start, end = endpoints(src, dst)
+        vertical = start[0] == end[0]
+        # Backward arrows run on the other side of the edge: below, or right of it.
+        shift = np.array([0.13, 0.0]) if vertical else np.array([0.0, -0.13])
+        ax.add_patch(FancyArrowPatch(start + shift, end + shift, arrowstyle="-|>",
+                                     mutation_scale=14, color=colour, lw=2.0,
+                                     gid=f"back:{src}->{dst}"))
+        mid = (start + end) / 2
+        if vertical:
+            pos, ha = mid + np.array([0.35, 0.0]), "left"
+        else:
+            pos, ha = mid + np.array([0.0, -0.55]), "center"
+        ax.text(*pos, label, ha=ha, va="center", fontsize=10, color=colour,
+                gid=f"backlabel:{src}->{dst}")
+    ax.set_xlim(-0.7, 13.3)
+    ax.set_ylim(-1.45, 4.4)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    ax.set_title(r"One step of BPTT: $\bar h_t$ adds two gradients; "
+                 r"$\delta_t$ is $\bar h_t$ times $\tanh'$ of step $t$")
+    return fig
+
+
+# --- relative errors of candidate gradients -----------------------------------------
+
+
+def plot_rel_errors(errors: Mapping[str, float], tol: float = 1e-7,
+                    ax: Axes | None = None) -> Figure:
+    r"""Horizontal bars of relative errors against finite differences, log scale.
+
+    Parameters
+    ----------
+    errors : mapping of str to float
+        Name of each candidate gradient and its relative error
+        (:func:`bptt.gradcheck.rel_error`), each in ``[0, 1]``. A zero error is
+        drawn at the left edge of the axis (a log scale cannot show 0).
+    tol : float
+        The tolerance of the check, drawn as a vertical dashed line; bars at or
+        below it are green (pass), above it red (fail).
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure when omitted.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One bar per entry of ``errors``, top to bottom in their order, each
+        labelled with its value (text gid ``"value"``).
+    """
+    if not isinstance(errors, Mapping) or not errors:
+        raise TypeError(f"errors must be a non-empty dict of name to relative error, "
+                        f"got {type(errors).__name__} {errors!r}")
+    names = list(errors)
+    values = np.array([errors[n] for n in names], dtype=float)
+    if not all(isinstance(n, str) for n in names):
+        raise TypeError(f"errors must have str keys, got {names}")
+    if np.any(~np.isfinite(values)) or np.any(values < 0) or np.any(values > 1):
+        raise ValueError(f"errors must hold relative errors in [0, 1], got {values.tolist()}")
+    tol = check_positive_float("tol", tol)
+    fig, ax = _new_axes(ax, (6.4, 0.45 * len(names) + 1.2))
+    floor = min(1e-16, tol / 10)
+    shown = np.maximum(values, floor)
+    colours = ["tab:green" if v <= tol else "tab:red" for v in values]
+    y = np.arange(len(names))[::-1]
+    ax.barh(y, shown - floor, left=floor, color=colours, height=0.6)
+    for yi, v, s in zip(y, values, shown):
+        ax.text(s * 1.5, yi, f"{v:.0e}" if v < 1e-3 else f"{v:.2f}", va="center", fontsize=8,
+                gid="value")
+    ax.set_xscale("log")
+    ax.set_xlim(floor, 30.0)
+    ax.set_yticks(y, names)
+    ax.axvline(tol, color="0.3", ls="--", lw=1, label=f"tolerance {tol:.0e}")
+    ax.set_xlabel("relative error against centred finite differences")
+    ax.set_title("Gradient check: which formulas survive")
+    ax.legend(loc="upper right")
+    ax.grid(axis="y", visible=False)
+    return fig
+
+
+# --- the norm of dL/dh_t going back in time ------------------------------------------
+
+
+def radius_problem(radius: float, T: int, *, H: int = 32, D: int = 4, O: int = 3,
+                   B: int = 16, input_scale: float = 0.5, seed: int = 0):
+    r"""A random RNN problem whose ``W_hh`` has spectral radius ``radius``.
+
+    Parameters
+    ----------
+    radius : float
+        Spectral radius of ``W_hh``, > 0.
+    T : int
+        Number of steps.
+    H, D, O, B : int
+        Hidden, input and output sizes and batch size.
+    input_scale : float
+        Standard deviation of the inputs.
+    seed : int
+        Seeds the parameters (:func:`bptt.rnn.init_rnn`) and the data.
+
+    Returns
+    -------
+    params : dict
+        From ``init_rnn(D, H, O, seed=seed)`` with ``W_hh`` rescaled by
+        :func:`bptt.spectral.with_spectral_radius` (only its size changes with
+        ``radius``, not its eigenvectors).
+    x : ndarray, shape (T, B, D)
+        Gaussian inputs. The inputs of a shorter ``T`` are the first steps of
+        those of a longer one (same seed), so lengths can be compared.
+    target : ndarray, shape (T, B, O)
+        Gaussian targets for :func:`hbar_norms` (only the last step is used).
+    """
+    radius = check_positive_float("radius", radius)
+    T = check_positive_int("T", T)
+    input_scale = check_positive_float("input_scale", input_scale)
+    params = with_spectral_radius(init_rnn(D, H, O, seed=seed), radius)
+    # Inputs and targets come from separate streams, each filled in time order,
+    # so that x[:T] and target[:T] are the same whatever the length asked for.
+    x = input_scale * np.random.default_rng([seed, 1]).standard_normal((T, B, D))
+    target = np.random.default_rng([seed, 2]).standard_normal((T, B, O))
+    return params, x, target
+
+
+def hbar_norms(params: dict, x: np.ndarray, target: np.ndarray,
+               h0: np.ndarray | None = None) -> np.ndarray:
+    r"""The norm of :math:`\bar h_t = \partial L/\partial h_t` for t = 0..T, loss on the last step only.
+
+    Parameters
+    ----------
+    params : dict
+        RNN parameters, see :func:`bptt.rnn.init_rnn`.
+    x : ndarray, shape (T, B, D)
+        Inputs.
+    target : ndarray, shape (T, B, O)
+        Targets of the squared error; only ``target[T-1]`` is used.
+    h0 : ndarray, shape (B, H), optional
+        Initial state (zeros when omitted).
+
+    Returns
+    -------
+    norms : ndarray, shape (T+1,)
+        ``norms[t]`` is the Frobenius norm of the ``(B, H)`` block of
+        :math:`\bar h_t` over the batch, for the loss
+        ``mse_loss(y, target, mask=last_step_mask(T, B))``.
+
+    Notes
+    -----
+    With the loss at step T only, :math:`\partial L/\partial y_t = 0` for
+    t < T, so the recursion is
+    :math:`\bar h_{t} = W_{hh}^\top \operatorname{diag}(1 - h_{t+1}^2)\, \bar h_{t+1}`:
+    the curve shows the product of the transposed step Jacobians alone.
+    """
+    y, h = rnn_forward(params, x, h0)
+    T, B = x.shape[:2]
+    _, dy = mse_loss(y, target, mask=last_step_mask(T, B))
+    dh = rnn_backward(params, x, h, dy, return_dh=True)["h"]
+    return np.linalg.norm(dh.reshape(T + 1, -1), axis=1)
+
+
+def _check_norms(name: str, norms) -> np.ndarray:
+    """Check a 1-D float array of at least 2 positive norms (t = 0..T) and return it."""
+    norms = check_array(name, norms, ("T+1",))
+    if norms.shape[0] < 2:
+        raise ValueError(f"{name} must have at least 2 entries (t = 0..T with T >= 1), "
+                         f"got shape {norms.shape}")
+    if np.any(norms <= 0):
+        raise ValueError(f"{name} must be > 0 everywhere (a log scale cannot show 0), "
+                         f"got a minimum of {norms.min()}")
+    return norms
+
+
+def plot_hbar_norms(norms: Mapping[float, np.ndarray], ax: Axes | None = None,
+                    ylim: tuple[float, float] | None = None, title: str | None = None) -> Figure:
+    r"""Plot :math:`\|\bar h_t\| / \|\bar h_T\|` against the number of steps back, :math:`T - t`.
+
+    Parameters
+    ----------
+    norms : mapping of float to ndarray of shape (T+1,)
+        Spectral radius of ``W_hh`` and the norms :math:`\|\bar h_t\|`,
+        t = 0..T, from :func:`hbar_norms` (the curves may have different T).
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure when omitted.
+    ylim : (float, float), optional
+        Limits of the (log) y axis; automatic when omitted.
+    title : str, optional
+        The axes title; a default one when omitted.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One line per radius, in the order given: x is :math:`T - t` (0 at the
+        loss, T at :math:`h_0`), y the ratio, on a log scale. Contractive radii
+        (< 1) are drawn in blues, the others in reds.
+    """
+    if not isinstance(norms, Mapping) or not norms:
+        raise TypeError(f"norms must be a non-empty dict of radius to norms, "
+                        f"got {type(norms).__name__}")
+    fig, ax = _new_axes(ax, None)
+    blues, reds = plt.get_cmap("Blues"), plt.get_cmap("Reds")
+    radii = [check_positive_float("radius (a key of norms)", r) for r in norms]
+    n_in = max(1, sum(r < 1 for r in radii))
+    n_out = max(1, sum(r >= 1 for r in radii))
+    i_in = i_out = 0
+    for r, key in zip(radii, norms):
+        values = _check_norms(f"norms[{key!r}]", norms[key])
+        T = values.shape[0] - 1
+        if r < 1:
+            colour, i_in = blues(0.45 + 0.5 * i_in / n_in), i_in + 1
+        else:
+            colour, i_out = reds(0.45 + 0.5 * i_out / n_out), i_out + 1
+        steps_back = T - np.arange(T + 1)
+        ax.plot(steps_back, values / values[-1], color=colour, lw=1.8,
+                label=rf"$\rho(W_{{hh}}) = {r:g}$")
+    ax.set_yscale("log")
+    if ylim is not None:
+        ax.set_ylim(*ylim)
+    ax.axhline(1.0, color="0.4", lw=0.8, ls=":")
+    ax.set_xlabel(r"steps back from the loss, $T - t$")
+    ax.set_ylabel(r"$\|\bar h_t\| \,/\, \|\bar h_T\|$")
+    ax.set_title(title if title is not None else
+                 r"Norm of $\bar h_t = \partial L/\partial h_t$ going back in time")
+    ax.legend(loc="best", fontsize=8)
+    return fig
+
+
+def draw_hbar_norms(radius: float = 0.9, T: int = 50, **problem) -> Figure:
+    r"""The widget's callback: the curve of :func:`plot_hbar_norms` for one radius and length.
+
+    Parameters
+    ----------
+    radius : float
+        Spectral radius of ``W_hh``, > 0.
+    T : int
+        Sequence length.
+    **problem
+        Passed to :func:`radius_problem` (``H``, ``D``, ``O``, ``B``,
+        ``input_scale``, ``seed``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One line, on the fixed y-limits :data:`NORM_YLIM`, with the title giving
+        :math:`\|\bar h_0\| / \|\bar h_T\|`.
+    """
+    params, x, target = radius_problem(radius, T, **problem)
+    norms = hbar_norms(params, x, target)
+    ratio = norms[0] / norms[-1]
+    return plot_hbar_norms({radius: norms}, ylim=NORM_YLIM,
+                           title=rf"$\rho = {radius:g}$, $T = {T}$: "
+                                 rf"$\|\bar h_0\|/\|\bar h_T\| = {ratio:.1e}$")
+
+
+def hbar_norms_widget(radius_range=(0.1, 3.0, 0.1), T_range=(5, 100, 5), **problem):
+    r"""Sliders over the spectral radius and the length, redrawing :func:`draw_hbar_norms`.
+
+    Parameters
+    ----------
+    radius_range : (float, float, float)
+        ``(min, max, step)`` of the radius slider.
+    T_range : (int, int, int)
+        ``(min, max, step)`` of the length slider.
+    **problem
+        Passed to :func:`radius_problem`.
+
+    Returns
+    -------
+    ipywidgets.interactive
+        Starts at radius 0.9 (clipped into range) and the middle of ``T_range``.
+    """
+    import ipywidgets as widgets
+
+    r_min, r_max, r_step = (check_positive_float(f"radius_range[{i}]", v)
+                            for i, v in enumerate(radius_range))
+    t_min, t_max, t_step = (check_positive_int(f"T_range[{i}]", v)
+                            for i, v in enumerate(T_range))
+    if r_min > r_max or t_min > t_max:
+        raise ValueError(f"ranges must have min <= max, got radius_range={radius_range}, "
+                         f"T_range={T_range}")
+
+    def show(radius, T):
+        fig = draw_hbar_norms(radius, T, **problem)
+        plt.show()
+        return fig
+
+    radius = widgets.FloatSlider(value=min(max(0.9, r_min), r_max), min=r_min, max=r_max,
+                                 step=r_step, description="radius", continuous_update=False)
+    T = widgets.IntSlider(value=t_min + (t_max - t_min) // (2 * t_step) * t_step, min=t_min,
+                          max=t_max, step=t_step, description="T", continuous_update=False)
+    return widgets.interactive(show, radius=radius, T=T)
+
+
+def animate_hbar_norms(radii=tuple(np.round(np.linspace(0.25, 3.0, 12), 2)), T: int = 50,
+                       figsize=(4.4, 2.8), dpi: int = 72, **problem) -> FuncAnimation:
+    r"""An animation of :func:`draw_hbar_norms` over the spectral radius, for pages with no kernel.
+
+    Parameters
+    ----------
+    radii : sequence of float
+        One frame per radius (keep it to 25 or fewer: each frame is a PNG in the page).
+    T : int
+        Sequence length.
+    figsize : (float, float)
+        Figure size in inches.
+    dpi : int
+        Resolution of the frames.
+    **problem
+        Passed to :func:`radius_problem`.
+
+    Returns
+    -------
+    matplotlib.animation.FuncAnimation
+        Its figure is closed, so that it is not also shown as a still image:
+        display it with ``HTML(anim.to_jshtml())``. ``anim.frame_norms`` holds the
+        norms drawn in each frame, shape ``(len(radii), T+1)``.
+    """
+    radii = [check_positive_float(f"radii[{i}]", r) for i, r in enumerate(radii)]
+    if not radii:
+        raise ValueError("radii must hold at least one radius, got none")
+    T = check_positive_int("T", T)
+    frame_norms = np.array([hbar_norms(*radius_problem(r, T, **problem)) for r in radii])
+    fig, ax = plt.subplots(figsize=figsize, dpi=dpi)
+    steps_back = T - np.arange(T + 1)
+    (line,) = ax.plot(steps_back, frame_norms[0] / frame_norms[0, -1], color=_BACK, lw=1.8)
+    ax.set_yscale("log")
+    ax.set_ylim(*NORM_YLIM)
+    ax.axhline(1.0, color="0.4", lw=0.8, ls=":")
+    ax.set_xlabel(r"steps back from the loss, $T - t$")
+    ax.set_ylabel(r"$\|\bar h_t\| / \|\bar h_T\|$")
+    title = ax.set_title("")
+    fig.tight_layout()
+
+    def update(i):
+        line.set_ydata(frame_norms[i] / frame_norms[i, -1])
+        line.set_color("tab:blue" if radii[i] < 1 else _BACK)
+        title.set_text(rf"$\rho(W_{{hh}}) = {radii[i]:g}$")
+        return line, title
+
+    update(0)
+    anim = FuncAnimation(fig, update, frames=len(radii), interval=400, blit=False)
+    anim.frame_norms = frame_norms
+    plt.close(fig)
+    return anim
