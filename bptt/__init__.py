@@ -16,7 +16,7 @@ Parameters are a dict ``W_xh (H, D)``, ``W_hh (H, H)``, ``b_h (H,)``,
 ``W_hy (O, H)``, ``b_y (O,)``. float64 is the default; any float dtype is
 accepted and preserved, but all arrays of one call must share it.
 """
-from . import clip, data, example, gradcheck, losses, optim, rnn, validate
+from . import checks, clip, data, example, gradcheck, losses, optim, rnn, spectral, validate
 from .clip import clip_grad_norm, clip_grad_value, grad_norm
 from .gradcheck import check_gradient, numerical_gradient, numerical_gradient_params, rel_error
 from .losses import last_step_mask, mse_loss, softmax, softmax_cross_entropy
