@@ -1,0 +1,590 @@
+r"""Figures of the chapter "Unrolling a recurrent network": the computational graph.
+
+The graph of an RNN run for ``T`` steps has one node per quantity of the
+forward pass, :math:`x_t`, :math:`h_t`, :math:`y_t` and the losses
+:math:`L_t`, and one edge per use of a parameter: :math:`W_{xh}` carries
+:math:`x_t` into :math:`h_t`, :math:`W_{hh}` carries :math:`h_{t-1}` into
+:math:`h_t` and :math:`W_{hy}` carries :math:`h_t` into :math:`y_t`. Every
+edge that is labelled with one matrix uses *that same matrix*: the figures
+give each matrix one colour so that the tying can be seen.
+
+:func:`unrolled_graph` builds the nodes and edges as plain data (what the
+figure shows, and what the tests check); :func:`draw_unrolled_graph` draws
+them. The kinds of graph are
+
+``"many-to-many"``
+    an input and a loss at every step (e.g. next-character prediction);
+``"many-to-one"``
+    an input at every step, one output and loss at step ``T`` (e.g.
+    classifying a sequence, the adding problem);
+``"one-to-many"``
+    one input at step 1, an output and loss at every step (e.g. generating a
+    sequence from one vector);
+``"encoder-decoder"``
+    inputs at steps ``1 .. ceil(T/2)``, outputs and losses at the remaining
+    steps (e.g. the copy task). Drawn here with *one* set of weights reading
+    and then writing; the encoder-decoder of Cho et al. (2014) uses two RNNs.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.animation import FuncAnimation
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch, Rectangle
+from matplotlib.path import Path
+
+from ..validate import check_positive_int
+
+__all__ = ["KINDS", "HIGHLIGHTS", "Node", "Edge", "unrolled_graph", "draw_unrolled_graph",
+           "draw_graph_kinds", "unrolled_graph_widget", "animate_unrolled", "plot_memory"]
+
+#: The graph shapes :func:`unrolled_graph` knows.
+KINDS = ("many-to-many", "many-to-one", "one-to-many", "encoder-decoder")
+#: What ``highlight`` may name: a shared matrix, or the arrays BPTT keeps.
+HIGHLIGHTS = (None, "W_xh", "W_hh", "W_hy", "memory")
+
+# Layout in data units (the axes have an equal aspect, so circles stay round).
+_DX = 1.5                                          # distance between steps
+_ROW = {"x": 0.0, "h": 1.4, "y": 2.8, "L": 4.0}    # height of each kind of node
+_R = 0.36                                          # radius of an h node
+_HW, _HH = 0.36, 0.25                              # half width, half height of a box
+_FOLD_X = -2.9                                     # centre of the folded view
+_INCH = 0.5                                        # inches per data unit of a new figure
+
+# Okabe-Ito colours (safe for colour-blind readers): one per shared matrix.
+WEIGHT_COLOURS = {"W_xh": "#0072B2", "W_hh": "#D55E00", "W_hy": "#009E73", None: "#555555"}
+_FILL = {"x": "#DCEBF7", "h": "#FBE3C8", "y": "#D5EFE5", "L": "#F2DDEA"}
+_WEIGHT_TEX = {"W_xh": r"$W_{xh}$", "W_hh": r"$W_{hh}$", "W_hy": r"$W_{hy}$"}
+_FADED = "#C8C8C8"
+
+
+@dataclass(frozen=True)
+class Node:
+    """A node of the unrolled graph.
+
+    Attributes
+    ----------
+    role : str
+        ``"x"``, ``"h"``, ``"y"`` or ``"L"``.
+    t : int
+        The step: 1..T, or 0 for :math:`h_0`.
+    """
+
+    role: str
+    t: int
+
+    @property
+    def name(self) -> str:
+        """Short identifier such as ``"h3"``."""
+        return f"{self.role}{self.t}"
+
+    @property
+    def label(self) -> str:
+        """The mathtext label, e.g. ``$h_{3}$``."""
+        return f"${self.role}_{{{self.t}}}$"
+
+    @property
+    def xy(self) -> tuple[float, float]:
+        """Centre of the node in data coordinates."""
+        return (self.t * _DX, _ROW[self.role])
+
+
+@dataclass(frozen=True)
+class Edge:
+    """A directed edge ``src -> dst`` of the unrolled graph.
+
+    Attributes
+    ----------
+    src, dst : Node
+    weight : str or None
+        The parameter matrix the edge multiplies by (``"W_xh"``, ``"W_hh"``,
+        ``"W_hy"``), or None for the edge from an output to its loss.
+    feedback : bool
+        True for an output fed back as the next step's input (it then enters
+        through :math:`W_{xh}`).
+    """
+
+    src: Node
+    dst: Node
+    weight: str | None
+    feedback: bool = False
+
+
+def _check_kind(kind) -> str:
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {list(KINDS)}, got {kind!r}")
+    return kind
+
+
+def _check_bool(name: str, value) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {type(value).__name__} {value!r}")
+    return bool(value)
+
+
+def _check_highlight(highlight):
+    if highlight not in HIGHLIGHTS:
+        raise ValueError(f"highlight must be one of {list(HIGHLIGHTS)}, got {highlight!r}")
+    return highlight
+
+
+def _check_ax(ax):
+    if ax is not None and not isinstance(ax, Axes):
+        raise TypeError(f"ax must be a matplotlib Axes or None, got {type(ax).__name__}")
+    return ax
+
+
+def _input_output_steps(T: int, kind: str) -> tuple[list[int], list[int]]:
+    """The steps that have an input x_t and the steps that have an output y_t."""
+    every = list(range(1, T + 1))
+    if kind == "many-to-many":
+        return every, every
+    if kind == "many-to-one":
+        return every, [T]
+    if kind == "one-to-many":
+        return [1], every
+    n_in = (T + 1) // 2            # encoder-decoder: read the first half, write the rest
+    return every[:n_in], every[n_in:]
+
+
+def unrolled_graph(T: int, kind: str = "many-to-many", show_loss: bool = True,
+                   output_feedback: bool = False) -> tuple[list[Node], list[Edge]]:
+    r"""The nodes and edges of an RNN unrolled over ``T`` steps.
+
+    Parameters
+    ----------
+    T : int
+        Number of steps, >= 1 (>= 2 for ``"encoder-decoder"``).
+    kind : str
+        One of :data:`KINDS`: which steps have an input and which an output.
+    show_loss : bool
+        Include a loss node :math:`L_t` after every output :math:`y_t`.
+    output_feedback : bool
+        Feed each output :math:`y_t` back as the input of step ``t+1`` wherever
+        that step has no input of its own (generation). Only for
+        ``"one-to-many"`` and ``"encoder-decoder"``, whose later steps have no input.
+
+    Returns
+    -------
+    nodes : list of Node
+        :math:`h_0, \dots, h_T` (always), then :math:`x_t`, :math:`y_t` and
+        :math:`L_t` for the steps that have them.
+    edges : list of Edge
+        :math:`h_{t-1} \to h_t` (``W_hh``) for every t; :math:`x_t \to h_t`
+        (``W_xh``); :math:`h_t \to y_t` (``W_hy``); :math:`y_t \to L_t`
+        (no weight); and, with ``output_feedback``, :math:`y_t \to h_{t+1}`
+        (``W_xh``, ``feedback=True``).
+
+    Notes
+    -----
+    The graph is that of :math:`a_t = W_{hh} h_{t-1} + W_{xh} x_t + b_h`,
+    :math:`h_t = \tanh(a_t)`, :math:`y_t = W_{hy} h_t + b_y`: a step without
+    an input is one with :math:`x_t = 0`, which adds nothing to :math:`a_t`.
+    """
+    T = check_positive_int("T", T)
+    kind = _check_kind(kind)
+    show_loss = _check_bool("show_loss", show_loss)
+    output_feedback = _check_bool("output_feedback", output_feedback)
+    if kind == "encoder-decoder" and T < 2:
+        raise ValueError(f"T must be >= 2 for kind='encoder-decoder' (steps to read and "
+                         f"steps to write), got {T}")
+    if output_feedback and kind not in ("one-to-many", "encoder-decoder"):
+        raise ValueError("output_feedback needs steps without an input, so kind must be "
+                         f"'one-to-many' or 'encoder-decoder', got {kind!r}")
+    ins, outs = _input_output_steps(T, kind)
+
+    h = [Node("h", t) for t in range(T + 1)]
+    xs = {t: Node("x", t) for t in ins}
+    ys = {t: Node("y", t) for t in outs}
+    losses = {t: Node("L", t) for t in outs} if show_loss else {}
+    nodes = h + list(xs.values()) + list(ys.values()) + list(losses.values())
+
+    edges = [Edge(h[t - 1], h[t], "W_hh") for t in range(1, T + 1)]
+    edges += [Edge(xs[t], h[t], "W_xh") for t in ins]
+    edges += [Edge(h[t], ys[t], "W_hy") for t in outs]
+    edges += [Edge(ys[t], losses[t], None) for t in losses]
+    if output_feedback:
+        # y_t becomes x_{t+1}: it enters step t+1 through W_xh, like any input.
+        edges += [Edge(ys[t], h[t + 1], "W_xh", feedback=True)
+                  for t in outs if t < T and t + 1 not in xs]
+    return nodes, edges
+
+
+# ------------------------------------------------------------------ drawing
+
+def _boundary(centre, role: str, towards) -> np.ndarray:
+    """The point where the ray from ``centre`` towards ``towards`` leaves the node."""
+    c = np.asarray(centre, dtype=float)
+    d = np.asarray(towards, dtype=float) - c
+    d /= np.hypot(*d)
+    if role == "h":
+        return c + _R * d
+    # A box: stop at whichever side the ray meets first.
+    scale = min(_HW / abs(d[0]) if d[0] else np.inf, _HH / abs(d[1]) if d[1] else np.inf)
+    return c + scale * d
+
+
+def _draw_node(ax, role: str, xy, label: str, gid: str, stored: bool, faded: bool):
+    edge = "black" if stored else "#444444"
+    kw = dict(facecolor=_FILL[role], edgecolor=edge, linewidth=2.6 if stored else 1.0,
+              alpha=0.45 if faded else 1.0, zorder=3)
+    if role == "h":
+        patch = Circle(xy, _R, **kw)
+    else:
+        patch = FancyBboxPatch((xy[0] - _HW, xy[1] - _HH), 2 * _HW, 2 * _HH,
+                               boxstyle="round,pad=0,rounding_size=0.08", **kw)
+    patch.set_gid(gid)
+    ax.add_patch(patch)
+    text = ax.text(*xy, label, ha="center", va="center", fontsize=11, zorder=4,
+                   alpha=0.5 if faded else 1.0)
+    text.set_gid(gid + ":label")
+
+
+def _draw_edge(ax, start, end, weight, gid: str, highlight, dashed: bool = False,
+               label_side: str = "right"):
+    colour = WEIGHT_COLOURS[weight]
+    lw = 1.4
+    if highlight in ("W_xh", "W_hh", "W_hy"):
+        if weight == highlight:
+            lw = 2.6
+        else:
+            colour = _FADED
+    arrow = FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=12, color=colour,
+                            linewidth=lw, linestyle="--" if dashed else "-",
+                            shrinkA=0, shrinkB=0, zorder=2)
+    arrow.set_gid(gid)
+    ax.add_patch(arrow)
+    if weight is None:
+        return
+    mid = (np.asarray(start) + np.asarray(end)) / 2
+    if dashed:      # a diagonal going down to the right: label above it, to the right
+        mid = mid + np.array([0.06, 0.04])
+        ha, va = "left", "bottom"
+    elif label_side == "above":
+        mid = mid + np.array([0.0, 0.07])
+        ha, va = "center", "bottom"
+    else:
+        mid = mid + np.array([0.07, 0.0])
+        ha, va = "left", "center"
+    text = ax.text(*mid, _WEIGHT_TEX[weight], ha=ha, va=va, fontsize=9, color=colour, zorder=4,
+                   fontweight="bold" if lw > 2 else "normal")
+    text.set_gid(gid + ":label")
+
+
+def _draw_folded(ax, show_loss: bool, highlight):
+    """The rolled-up graph: one cell whose W_hh edge loops back through a one-step delay."""
+    x0 = _FOLD_X
+    pos = {role: (x0, _ROW[role]) for role in ("x", "h", "y", "L")}
+    roles = ("x", "h", "y", "L") if show_loss else ("x", "h", "y")
+    for role in roles:
+        label = f"${role}_t$" if role != "h" else r"$h_t$"
+        _draw_node(ax, role, pos[role], label, f"folded:{role}", stored=False, faded=False)
+    pairs = [("x", "h", "W_xh"), ("h", "y", "W_hy")] + ([("y", "L", None)] if show_loss else [])
+    for src, dst, weight in pairs:
+        _draw_edge(ax, _boundary(pos[src], src, pos[dst]), _boundary(pos[dst], dst, pos[src]),
+                   weight, f"folded:edge:{weight}", highlight)
+    # The self-loop leaves h_t on its left and re-enters it: the value computed
+    # now is used at the next step, which the small black square (a delay) marks.
+    ang_out, ang_in = np.deg2rad(140), np.deg2rad(220)
+    p0 = np.array([x0 + _R * np.cos(ang_out), _ROW["h"] + _R * np.sin(ang_out)])
+    p3 = np.array([x0 + _R * np.cos(ang_in), _ROW["h"] + _R * np.sin(ang_in)])
+    p1, p2 = p0 + np.array([-0.75, 0.5]), p3 + np.array([-0.75, -0.5])
+    colour = WEIGHT_COLOURS["W_hh"] if highlight in (None, "W_hh", "memory") else _FADED
+    loop = FancyArrowPatch(path=Path([p0, p1, p2, p3], [Path.MOVETO] + [Path.CURVE4] * 3),
+                           arrowstyle="-|>", mutation_scale=12, color=colour,
+                           linewidth=2.6 if highlight == "W_hh" else 1.4, zorder=2)
+    loop.set_gid("folded:edge:W_hh")
+    ax.add_patch(loop)
+    # The point of the cubic Bezier at parameter 1/2: the leftmost point of the loop.
+    far = (p0 + 3 * p1 + 3 * p2 + p3) / 8
+    ax.add_patch(Rectangle((far[0] - 0.08, far[1] - 0.08), 0.16, 0.16, color="black",
+                           zorder=3, gid="folded:delay"))
+    text = ax.text(far[0] - 0.14, far[1] + 0.14, _WEIGHT_TEX["W_hh"], ha="right",
+                   va="bottom", fontsize=9, color=colour,
+                   fontweight="bold" if highlight == "W_hh" else "normal")
+    text.set_gid("folded:edge:W_hh:label")
+    # "unroll": the arrow from the folded view to the unrolled one.
+    ax.add_patch(FancyArrowPatch((x0 + 0.75, _ROW["h"]), (-0.62, _ROW["h"]),
+                                 arrowstyle="simple,head_width=0.9,head_length=0.7",
+                                 mutation_scale=14, color="#999999", zorder=1,
+                                 gid="folded:unroll"))
+    ax.text((x0 + 0.15) / 2, _ROW["h"] + 0.28, "unroll", ha="center", va="bottom",
+            fontsize=9, color="#555555", style="italic")
+
+
+def draw_unrolled_graph(T: int, kind: str = "many-to-many", ax: Axes | None = None,
+                        show_loss: bool = True, highlight: str | None = None,
+                        show_folded: bool = True, output_feedback: bool = False,
+                        reserve_steps: int | None = None) -> Figure:
+    r"""Draw the computational graph of an RNN unrolled over ``T`` steps.
+
+    Parameters
+    ----------
+    T : int
+        Number of steps, >= 1 (>= 2 for ``"encoder-decoder"``).
+    kind : str
+        One of :data:`KINDS`.
+    ax : matplotlib Axes, optional
+        Where to draw; by default a new figure sized to the graph.
+    show_loss : bool
+        Draw the loss nodes :math:`L_t`.
+    highlight : str or None
+        One of :data:`HIGHLIGHTS`: a matrix name draws its edges thick and fades
+        the others (the matrix is shared by all of them); ``"memory"`` draws a
+        thick outline around what the backward pass needs from the forward
+        pass, :math:`x_t` and :math:`h_0, \dots, h_T`.
+    show_folded : bool
+        Also draw the rolled-up graph, with its :math:`W_{hh}` loop, on the left.
+    output_feedback : bool
+        Feed outputs back as inputs, see :func:`unrolled_graph`.
+    reserve_steps : int, optional
+        Make the axes wide enough for this many steps (>= T), so that the frames
+        of an animation over T line up. Default: T.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure holding ``ax``. Every patch and text carries a gid naming
+        what it draws (``"node:h:3"``, ``"edge:W_hh:3"``, ...).
+    """
+    nodes, edges = unrolled_graph(T, kind, show_loss, output_feedback)
+    highlight = _check_highlight(highlight)
+    show_folded = _check_bool("show_folded", show_folded)
+    reserve = T if reserve_steps is None else check_positive_int("reserve_steps", reserve_steps)
+    if reserve < T:
+        raise ValueError(f"reserve_steps must be >= T = {T}, got {reserve}")
+    ax = _check_ax(ax)
+
+    left = _FOLD_X - _R - 1.3 if show_folded else -0.7
+    right = reserve * _DX + 1.0
+    top = _ROW["L" if show_loss else "y"] + 0.45
+    bottom = _ROW["x"] - (0.75 if highlight == "memory" else 0.4)
+    if ax is None:
+        fig = _graph_figure(right - left, top - bottom, 1, 1)
+        ax = fig.axes[0]
+    fig = ax.figure
+
+    stored = {"x", "h"} if highlight == "memory" else set()
+    for node in nodes:
+        _draw_node(ax, node.role, node.xy, node.label, f"node:{node.role}:{node.t}",
+                   stored=node.role in stored, faded=bool(stored) and node.role not in stored)
+    for e in edges:
+        a, b = e.src.xy, e.dst.xy
+        start, end = _boundary(a, e.src.role, b), _boundary(b, e.dst.role, a)
+        name = e.weight if not e.feedback else "feedback"
+        _draw_edge(ax, start, end, e.weight, f"edge:{name}:{e.dst.t}", highlight,
+                   dashed=e.feedback, label_side="above" if e.weight == "W_hh" else "right")
+    if show_folded:
+        _draw_folded(ax, show_loss, highlight)
+    if highlight == "memory":
+        ax.text(right, bottom, "thick outline: kept for the backward pass",
+                ha="right", va="bottom", fontsize=8, color="#333333", gid="memory-note")
+
+    ax.set_xlim(left, right)
+    ax.set_ylim(bottom, top)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    ax.set_title(f"{kind}, unrolled over T = {T} step{'s' if T > 1 else ''}")
+    return fig
+
+
+def draw_graph_kinds(T: int = 4, kinds=KINDS, show_loss: bool = True,
+                     ncols: int = 2) -> Figure:
+    """The unrolled graphs of several kinds in a grid, for comparison.
+
+    Parameters
+    ----------
+    T : int
+        Number of steps of every graph (>= 2 when ``"encoder-decoder"`` is drawn).
+    kinds : sequence of str
+        Kinds from :data:`KINDS`, one panel each, row by row.
+    show_loss : bool
+        Draw the loss nodes.
+    ncols : int
+        Panels per row.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes per kind, titled with the kind, and no folded view.
+    """
+    if isinstance(kinds, str) or not len(kinds):
+        raise ValueError(f"kinds must be a non-empty list of kinds from {list(KINDS)}, "
+                         f"got {kinds!r}")
+    kinds = [_check_kind(k) for k in kinds]
+    ncols = min(check_positive_int("ncols", ncols), len(kinds))
+    nrows = -(-len(kinds) // ncols)
+    top = _ROW["L" if show_loss else "y"] + 0.45
+    fig = _graph_figure(T * _DX + 1.7, top - _ROW["x"] + 0.4, nrows, ncols)
+    for ax in fig.axes[len(kinds):]:
+        ax.remove()
+    for kind, ax in zip(kinds, fig.axes):
+        draw_unrolled_graph(T, kind, ax=ax, show_loss=show_loss, show_folded=False)
+        ax.set_title(kind)
+    return fig
+
+
+def _graph_figure(width: float, height: float, nrows: int, ncols: int) -> Figure:
+    """A figure of nrows x ncols axes, each ``width`` x ``height`` data units plus a title.
+
+    Placed by hand rather than by ``subplots``: with an equal aspect the default
+    margins would leave wide empty bands around each graph.
+    """
+    title, gap = 0.4, 0.3        # inches above each panel, between panels
+    w_in, h_in = width * _INCH, height * _INCH
+    fig_w = ncols * w_in + (ncols - 1) * gap
+    fig_h = nrows * (h_in + title)
+    fig = plt.figure(figsize=(fig_w, fig_h))
+    for i in range(nrows * ncols):
+        r, c = divmod(i, ncols)
+        x = c * (w_in + gap) / fig_w
+        y = 1 - ((r + 1) * (h_in + title)) / fig_h
+        fig.add_axes((x, y, w_in / fig_w, h_in / fig_h))
+    return fig
+
+
+def _show_graph(T, kind, show_loss, highlight):
+    """Widget callback: draw the graph and display it (an interactive needs a display)."""
+    from IPython.display import display
+
+    highlight = None if highlight == "none" else highlight
+    fig = draw_unrolled_graph(T, kind, show_loss=show_loss, highlight=highlight,
+                              reserve_steps=max(T, 4))
+    display(fig)
+    plt.close(fig)
+
+
+def unrolled_graph_widget(T_max: int = 10):
+    """A slider over T and menus over the kind and the highlight, redrawing the graph.
+
+    Parameters
+    ----------
+    T_max : int
+        Largest T on the slider, >= 2.
+
+    Returns
+    -------
+    ipywidgets.interactive
+        Its callback draws with :func:`draw_unrolled_graph`.
+    """
+    import ipywidgets as widgets
+
+    T_max = check_positive_int("T_max", T_max)
+    if T_max < 2:
+        raise ValueError(f"T_max must be >= 2, got {T_max}")
+    return widgets.interactive(
+        _show_graph,
+        T=widgets.IntSlider(value=min(4, T_max), min=2, max=T_max, description="T"),
+        kind=widgets.Dropdown(options=list(KINDS), value="many-to-many", description="kind"),
+        show_loss=widgets.Checkbox(value=True, description="losses L_t"),
+        highlight=widgets.Dropdown(options=["none", "W_xh", "W_hh", "W_hy", "memory"],
+                                   value="none", description="highlight"),
+    )
+
+
+def animate_unrolled(T_max: int = 8, kind: str = "many-to-many", show_loss: bool = True,
+                     figsize: tuple[float, float] = (9.0, 3.4), dpi: float = 72) -> FuncAnimation:
+    """An animation of the unrolled graph growing from T = 1 to ``T_max`` steps.
+
+    Parameters
+    ----------
+    T_max : int
+        Number of frames; frame k shows T = k.
+    kind : str
+        One of :data:`KINDS` (``"encoder-decoder"`` starts at T = 2).
+    show_loss : bool
+        Draw the loss nodes.
+    figsize : (float, float)
+        Size of the figure in inches; with ``dpi``, keeps the stored HTML small.
+    dpi : float
+        Resolution of the frames.
+
+    Returns
+    -------
+    matplotlib.animation.FuncAnimation
+        Its figure is already closed for pyplot (no stray static copy in a
+        notebook): show it with ``HTML(anim.to_jshtml())``.
+    """
+    T_max = check_positive_int("T_max", T_max)
+    first = 2 if _check_kind(kind) == "encoder-decoder" else 1
+    if T_max < first:
+        raise ValueError(f"T_max must be >= {first} for kind={kind!r}, got {T_max}")
+    fig, ax = plt.subplots(figsize=figsize, dpi=dpi)
+
+    def frame(T):
+        ax.clear()
+        draw_unrolled_graph(T, kind, ax=ax, show_loss=show_loss, reserve_steps=T_max)
+        return []
+
+    anim = FuncAnimation(fig, frame, frames=range(first, T_max + 1), interval=700,
+                         repeat=True, blit=False)
+    # Closed for pyplot only: to_jshtml() still renders every frame, and the
+    # notebook shows no extra static copy of the last frame.
+    plt.close(fig)
+    return anim
+
+
+def plot_memory(T, stored: Mapping[str, np.ndarray], parameter_bytes: float,
+                ax: Axes | None = None, unit: float = 1e6, unit_name: str = "MB") -> Figure:
+    r"""Memory kept for the backward pass against T, with the parameters' memory for scale.
+
+    Parameters
+    ----------
+    T : ndarray of int, shape (n,)
+        Numbers of steps, increasing.
+    stored : dict of str to ndarray, each shape (n,)
+        Bytes of each array kept for the backward pass at each T, e.g.
+        ``{"h (T+1, B, H)": ..., "x (T, B, D)": ...}``; stacked in the plot.
+    parameter_bytes : float
+        Bytes of all the parameters (independent of T): a horizontal line.
+    ax : matplotlib Axes, optional
+        Where to draw; by default a new figure.
+    unit, unit_name : float, str
+        The y-axis shows bytes / ``unit`` labelled ``unit_name``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    T = np.asarray(T)
+    if T.ndim != 1 or T.size < 2 or not np.issubdtype(T.dtype, np.integer):
+        raise ValueError(f"T must be a 1-d integer array of shape (n,) with n >= 2, "
+                         f"got dtype {T.dtype} and shape {T.shape}")
+    if np.any(T < 1) or np.any(np.diff(T) <= 0):
+        raise ValueError("T must hold increasing values >= 1")
+    if not isinstance(stored, Mapping) or not stored:
+        raise TypeError(f"stored must be a non-empty dict of name -> bytes, got "
+                        f"{type(stored).__name__}")
+    series = {}
+    for name, values in stored.items():
+        values = np.asarray(values, dtype=float)
+        if values.shape != T.shape:
+            raise ValueError(f"stored[{name!r}] must have shape (n,) = {T.shape} like T, "
+                             f"got {values.shape}")
+        if not np.all(np.isfinite(values)) or np.any(values < 0):
+            raise ValueError(f"stored[{name!r}] must hold finite byte counts >= 0")
+        series[name] = values / unit
+    if not np.isfinite(parameter_bytes) or parameter_bytes < 0:
+        raise ValueError(f"parameter_bytes must be a finite number >= 0, got {parameter_bytes}")
+    ax = _check_ax(ax)
+    if ax is None:
+        _, ax = plt.subplots(layout="constrained")
+    fig = ax.figure
+
+    colours = ["#D55E00", "#0072B2", "#009E73", "#CC79A7"]
+    ax.stackplot(T, *series.values(), labels=list(series), colors=colours[:len(series)],
+                 alpha=0.75)
+    ax.plot(T, np.full(T.shape, parameter_bytes / unit), color="black", linestyle="--",
+            label="parameters (any T)")
+    ax.set_xlim(T[0], T[-1])
+    ax.set_ylim(0, None)
+    ax.set_xlabel("number of steps T")
+    ax.set_ylabel(f"memory ({unit_name})")
+    ax.set_title("What BPTT keeps, against the parameters")
+    ax.legend(loc="upper left")
+    return fig
