@@ -1,0 +1,698 @@
+r"""Why gradients vanish or explode: Jacobian products, their bound, and the loss cliff.
+
+Going back from step t to step k, BPTT multiplies the gradient by the
+transposes of the step Jacobians (numerator layout, each :math:`H \times H`)
+
+.. math::
+
+    J_j = \frac{\partial h_j}{\partial h_{j-1}} = \operatorname{diag}(1 - h_j^2)\, W_{hh},
+    \qquad
+    \frac{\partial h_t}{\partial h_k} = J_t J_{t-1} \cdots J_{k+1}
+    \quad (\text{later steps on the left}),
+
+so that
+:math:`\partial L_t/\partial h_k = (\partial h_t/\partial h_k)^\top \partial L_t/\partial h_t`.
+Since :math:`\|\operatorname{diag}(1 - h_j^2)\|_2 \le 1`, the product is at
+most :math:`\sigma_{\max}(W_{hh})^{t-k}` in norm (Pascanu, Mikolov & Bengio
+2013). The chapter "Vanishing and exploding gradients" derives all of this;
+this module computes it:
+
+* :func:`step_jacobians`, :func:`jacobian_product`, :func:`jacobian_norms_by_lag`:
+  the Jacobians themselves and the spectral norms of their products;
+* :func:`last_step_gradients`, :func:`gradient_norm_by_lag`: the gradient of a
+  loss at the last step, carried back to every earlier state;
+* :func:`jacobian_bound`, :func:`matrix_power_norms`: the bound and the
+  linear case, where the spectral radius sets the long-run rate;
+* :func:`recurrent_matrix`, :func:`random_rnn_states`, :func:`lag_norm_experiment`: the
+  measurement of gradient norm against time lag for a chosen spectral radius;
+* :func:`one_unit_params`, :func:`one_unit_forward`, :func:`one_unit_loss`,
+  :func:`one_unit_descent`: the one-unit RNN
+  :math:`h_t = \tanh(w h_{t-1} + b)` whose loss surface has a cliff.
+
+Shapes follow the package: ``h`` is ``(T+1, B, H)`` with ``h[0] = h0``, and
+the step Jacobian :math:`J_t` is stored at index ``t-1``, like ``y[t-1]``.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .clip import clip_grad_norm
+from .rnn import rnn_forward
+from .spectral import scale_to_spectral_radius, spectral_norm, spectral_radius
+from .validate import check_array, check_params, check_positive_float, check_positive_int
+
+__all__ = [
+    "step_jacobians", "jacobian_product", "jacobian_norms_by_lag", "last_step_gradients",
+    "gradient_norm_by_lag", "jacobian_bound", "matrix_power_norms", "recurrent_matrix",
+    "random_rnn_states", "lag_norm_experiment", "one_unit_params", "one_unit_forward",
+    "one_unit_loss", "one_unit_wall", "one_unit_descent",
+]
+
+
+# --------------------------------------------------------------------------
+# Checks shared by this module
+# --------------------------------------------------------------------------
+
+def _check_states(params: dict, h) -> tuple[int, int, int]:
+    """Check ``params`` and the hidden states ``h (T+1, B, H)``; return ``(T, B, H)``."""
+    _, H, _ = check_params(params)
+    h = check_array("h", h, ("T+1", "B", "H"), (None, None, H), params["W_hh"].dtype)
+    if h.shape[0] < 2:
+        raise ValueError(f"h must hold h_0 and at least one step, shape (T+1, B, H) with "
+                         f"T >= 1, got {h.shape}")
+    # The Jacobian uses tanh'(a_t) = 1 - h_t^2, valid only for tanh outputs.
+    if np.any(np.abs(h[1:]) > 1):
+        raise ValueError("h must hold the tanh hidden states returned by rnn_forward "
+                         "(|h[t]| <= 1 for t >= 1); got values outside [-1, 1]")
+    return h.shape[0] - 1, h.shape[1], H
+
+
+def _check_real(name: str, value) -> np.ndarray:
+    """A finite real number or floating-point array, returned as an ndarray (0-d for numbers)."""
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a real number or a floating-point array, got bool")
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        value = np.asarray(value, dtype=np.float64)
+    if not isinstance(value, np.ndarray):
+        raise TypeError(f"{name} must be a real number or a floating-point numpy array, "
+                        f"got {type(value).__name__}")
+    if not np.issubdtype(value.dtype, np.floating):
+        raise TypeError(f"{name} must have a floating-point dtype, got {value.dtype}")
+    if not np.all(np.isfinite(value)):
+        raise ValueError(f"{name} contains NaN or infinity")
+    return value
+
+
+def _check_w_b(w, b) -> tuple[np.ndarray, np.ndarray]:
+    """``w`` and ``b`` of one shape (or either a number), of one float dtype."""
+    w, b = _check_real("w", w), _check_real("b", b)
+    if w.ndim and b.ndim and w.shape != b.shape:
+        raise ValueError(f"w and b must have the same shape (or one be a number), got "
+                         f"w {w.shape} and b {b.shape}; build grids with np.meshgrid")
+    dtype = np.result_type(w.dtype, b.dtype)
+    return w.astype(dtype, copy=False), b.astype(dtype, copy=False)
+
+
+# --------------------------------------------------------------------------
+# Jacobians of the recurrence
+# --------------------------------------------------------------------------
+
+def step_jacobians(params: dict, h: np.ndarray) -> np.ndarray:
+    r"""The Jacobian of every step, :math:`J_t = \partial h_t / \partial h_{t-1}`.
+
+    Parameters
+    ----------
+    params : dict
+        RNN parameters, see :func:`bptt.rnn.init_rnn`; only ``W_hh (H, H)`` is used.
+    h : ndarray, shape (T+1, B, H)
+        Hidden states from :func:`bptt.rnn.rnn_forward`, ``h[0] = h0``.
+
+    Returns
+    -------
+    J : ndarray, shape (T, B, H, H), dtype of ``params``
+        ``J[t-1, b]`` is :math:`J_t` for sequence ``b``: row i, column j holds
+        :math:`\partial h_{t,i} / \partial h_{t-1,j}` (numerator layout).
+
+    Notes
+    -----
+    From :math:`h_t = \tanh(W_{hh} h_{t-1} + W_{xh} x_t + b_h)` and
+    :math:`\tanh' = 1 - \tanh^2`,
+
+    .. math::
+
+        J_t = \operatorname{diag}(1 - h_t^2)\, W_{hh}
+            \qquad (H \times H = (H \times H)(H \times H)):
+
+    row i of :math:`W_{hh}` scaled by the slope of unit i's tanh at step t.
+    The slope is taken at :math:`h_t`, the output of the step, not at
+    :math:`h_{t-1}`. It costs :math:`T B H^2` numbers: for teaching and small
+    H only (:func:`last_step_gradients` never forms it).
+    """
+    T, B, H = _check_states(params, h)
+    slope = 1.0 - h[1:] ** 2                       # (T, B, H): tanh'(a_t) = 1 - h_t^2
+    # diag(s) W scales row i of W by s_i: broadcast s over the columns.
+    return slope[..., :, None] * params["W_hh"]
+
+
+def jacobian_product(params: dict, h: np.ndarray, t: int, k: int) -> np.ndarray:
+    r"""The Jacobian :math:`\partial h_t / \partial h_k` of a state with respect to an earlier one.
+
+    Parameters
+    ----------
+    params : dict
+        RNN parameters, see :func:`bptt.rnn.init_rnn`; only ``W_hh (H, H)`` is used.
+    h : ndarray, shape (T+1, B, H)
+        Hidden states from :func:`bptt.rnn.rnn_forward`.
+    t, k : int
+        Steps with ``0 <= k <= t <= T``.
+
+    Returns
+    -------
+    P : ndarray, shape (B, H, H), dtype of ``params``
+        ``P[b]`` is :math:`\partial h_t / \partial h_k` for sequence ``b``;
+        the identity when ``t == k``.
+
+    Notes
+    -----
+    By the chain rule, with the later steps on the left so that the shapes
+    chain (every factor is :math:`H \times H`),
+
+    .. math::
+
+        \frac{\partial h_t}{\partial h_k} = J_t J_{t-1} \cdots J_{k+1}
+        = \prod_{j=t}^{k+1} \operatorname{diag}(1 - h_j^2)\, W_{hh}.
+
+    The loop multiplies each new factor on the left, exactly as the product
+    is written. The gradient of a loss :math:`L_t` at step t then reaches
+    :math:`h_k` as :math:`(\partial h_t/\partial h_k)^\top \partial L_t/\partial h_t`.
+    """
+    T, B, H = _check_states(params, h)
+    for name, value in (("t", t), ("k", k)):
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+            raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
+    if not 0 <= k <= t <= T:
+        raise ValueError(f"need 0 <= k <= t <= T = {T}, got t = {t}, k = {k}")
+    W_hh = params["W_hh"]
+    P = np.broadcast_to(np.eye(H, dtype=W_hh.dtype), (B, H, H)).copy()
+    for j in range(k + 1, t + 1):
+        J_j = (1.0 - h[j] ** 2)[:, :, None] * W_hh    # (B, H, H): diag(1 - h_j^2) W_hh
+        P = J_j @ P                                    # step j is later: it goes on the left
+    return P
+
+
+def jacobian_norms_by_lag(params: dict, h: np.ndarray) -> np.ndarray:
+    r"""The spectral norms :math:`\|\partial h_T / \partial h_{T-\tau}\|_2` for every lag.
+
+    Parameters
+    ----------
+    params : dict
+        RNN parameters, see :func:`bptt.rnn.init_rnn`; only ``W_hh (H, H)`` is used.
+    h : ndarray, shape (T+1, B, H)
+        Hidden states from :func:`bptt.rnn.rnn_forward`.
+
+    Returns
+    -------
+    norms : ndarray of float64, shape (T+1, B)
+        ``norms[tau, b]`` is the largest singular value of
+        :math:`\partial h_T / \partial h_{T-\tau}` for sequence ``b``
+        (1 for :math:`\tau = 0`): the most any gradient at :math:`h_T` can be
+        stretched on its way back to :math:`h_{T-\tau}`.
+
+    Notes
+    -----
+    The products share their left end, so they are built in one sweep by
+    multiplying each new (earlier) factor on the *right*:
+    :math:`\partial h_T/\partial h_{T-\tau} = (\partial h_T/\partial h_{T-\tau+1})\, J_{T-\tau+1}`.
+    """
+    T, B, H = _check_states(params, h)
+    W_hh = params["W_hh"]
+    P = np.broadcast_to(np.eye(H, dtype=W_hh.dtype), (B, H, H)).copy()
+    norms = np.empty((T + 1, B))
+    norms[0] = 1.0
+    for tau in range(1, T + 1):
+        j = T - tau + 1
+        P = P @ ((1.0 - h[j] ** 2)[:, :, None] * W_hh)   # earlier step: on the right
+        norms[tau] = np.linalg.norm(P.astype(np.float64), ord=2, axis=(1, 2))
+    return norms
+
+
+def last_step_gradients(params: dict, h: np.ndarray, dh_T: np.ndarray) -> np.ndarray:
+    r"""Carry the gradient of a loss at the last step back to every hidden state.
+
+    Parameters
+    ----------
+    params : dict
+        RNN parameters, see :func:`bptt.rnn.init_rnn`; only ``W_hh (H, H)`` is used.
+    h : ndarray, shape (T+1, B, H)
+        Hidden states from :func:`bptt.rnn.rnn_forward`.
+    dh_T : ndarray, shape (B, H)
+        :math:`\partial L_T / \partial h_T`, the gradient of the loss at step T
+        with respect to the last state.
+
+    Returns
+    -------
+    dh : ndarray, shape (T+1, B, H), dtype of ``params``
+        ``dh[t]`` is :math:`\partial L_T / \partial h_t` for ``t = 0 .. T``
+        (``dh[T]`` is ``dh_T``). Equal to the ``"h"`` that
+        :func:`bptt.rnn.rnn_backward` returns with ``return_dh=True`` when the
+        only loss is at step T.
+
+    Notes
+    -----
+    One matrix-vector product per step instead of a product of matrices:
+
+    .. math::
+
+        \frac{\partial L_T}{\partial h_{t-1}}
+        = J_t^\top \frac{\partial L_T}{\partial h_t}
+        = W_{hh}^\top \Big( (1 - h_t^2) \odot \frac{\partial L_T}{\partial h_t} \Big),
+
+    which unrolls to :math:`(\partial h_T / \partial h_t)^\top \partial L_T/\partial h_T`.
+    In rows (``(B, H)``), :math:`W_{hh}^\top v` is ``v @ W_hh``.
+    """
+    T, B, H = _check_states(params, h)
+    dh_T = check_array("dh_T", dh_T, ("B", "H"), (B, H), params["W_hh"].dtype)
+    dh = np.empty_like(h)
+    dh[T] = dh_T
+    for t in range(T, 0, -1):
+        dh[t - 1] = ((1.0 - h[t] ** 2) * dh[t]) @ params["W_hh"]   # J_t^T applied to dh[t]
+    return dh
+
+
+def gradient_norm_by_lag(params: dict, h: np.ndarray, dh_T: np.ndarray) -> np.ndarray:
+    r"""The norm :math:`\|\partial L_T / \partial h_{T-\tau}\|_2` for every lag :math:`\tau = 0..T`.
+
+    Parameters
+    ----------
+    params : dict
+        RNN parameters, see :func:`bptt.rnn.init_rnn`.
+    h : ndarray, shape (T+1, B, H)
+        Hidden states from :func:`bptt.rnn.rnn_forward`.
+    dh_T : ndarray, shape (B, H)
+        :math:`\partial L_T / \partial h_T`.
+
+    Returns
+    -------
+    norms : ndarray, shape (T+1, B), dtype of ``params``
+        ``norms[tau, b]`` is the Euclidean norm of :math:`\partial L_T/\partial h_{T-\tau}`
+        for sequence ``b``: indexed by the *lag*, how far back the gradient has
+        travelled, so ``norms[0]`` is the norm of ``dh_T``.
+    """
+    dh = last_step_gradients(params, h, dh_T)
+    return np.linalg.norm(dh[::-1], axis=-1)
+
+
+# --------------------------------------------------------------------------
+# The bound, and the linear case
+# --------------------------------------------------------------------------
+
+def jacobian_bound(W_hh: np.ndarray, lags, gamma: float = 1.0) -> np.ndarray:
+    r"""The bound :math:`(\gamma\, \sigma_{\max}(W_{hh}))^{\tau}` on the norm of a Jacobian product.
+
+    Parameters
+    ----------
+    W_hh : ndarray, shape (H, H)
+        The recurrent matrix.
+    lags : int or ndarray of int
+        :math:`\tau = t - k \ge 0`, any shape.
+    gamma : float
+        :math:`\gamma = \sup |f'|` of the activation; 1 for tanh (the default).
+
+    Returns
+    -------
+    bound : ndarray of float64, shape of ``lags``
+
+    Notes
+    -----
+    Each factor :math:`J_j = \operatorname{diag}(f'(a_j)) W_{hh}` has
+    :math:`\|J_j\|_2 \le \|\operatorname{diag}(f'(a_j))\|_2 \|W_{hh}\|_2 \le \gamma\,\sigma_{\max}`
+    because the 2-norm is submultiplicative and a diagonal matrix's 2-norm is
+    its largest absolute entry. A product of :math:`\tau` factors is then at
+    most :math:`(\gamma \sigma_{\max})^\tau`.
+    """
+    sigma = spectral_norm(W_hh)
+    gamma = check_positive_float("gamma", gamma)
+    lags_arr = np.asarray(lags)
+    if not np.issubdtype(lags_arr.dtype, np.integer) or np.any(lags_arr < 0):
+        raise ValueError(f"lags must be integers >= 0, got {lags!r}")
+    return (gamma * sigma) ** lags_arr.astype(np.float64)
+
+
+def matrix_power_norms(W: np.ndarray, n_max: int) -> np.ndarray:
+    r"""The norms :math:`\|W^n\|_2` for ``n = 0 .. n_max``: the Jacobian products of a linear RNN.
+
+    Parameters
+    ----------
+    W : ndarray, shape (H, H)
+        A square matrix, e.g. ``params["W_hh"]``.
+    n_max : int
+        The largest power, >= 1.
+
+    Returns
+    -------
+    norms : ndarray of float64, shape (n_max + 1,)
+        ``norms[n]`` is the largest singular value of :math:`W^n` (1 for n = 0).
+
+    Notes
+    -----
+    With a linear activation, :math:`\partial h_t / \partial h_{t-n} = W^n`.
+    :math:`\|W^n\|_2 \le \sigma_{\max}(W)^n` for every n, but for large n it
+    behaves as :math:`\rho(W)^n` up to slower factors: Gelfand's formula
+    :math:`\lim_n \|W^n\|^{1/n} = \rho(W)`. For a normal matrix
+    (:math:`W W^\top = W^\top W`, e.g. symmetric or orthogonal)
+    :math:`\rho = \sigma_{\max}` and the two agree; for a non-normal one the
+    norm can grow for a while although :math:`\rho(W) < 1`, then decays.
+    """
+    W = check_array("W", W, ("H", "H"))
+    if W.shape[0] != W.shape[1]:
+        raise ValueError(f"W must be square, shape (H, H), got {W.shape}")
+    n_max = check_positive_int("n_max", n_max)
+    P = np.eye(W.shape[0])
+    W64 = W.astype(np.float64)
+    norms = np.empty(n_max + 1)
+    norms[0] = 1.0
+    for n in range(1, n_max + 1):
+        P = W64 @ P
+        norms[n] = np.linalg.norm(P, 2)
+    return norms
+
+
+# --------------------------------------------------------------------------
+# Measuring gradient norm against time lag
+# --------------------------------------------------------------------------
+
+def recurrent_matrix(H: int, rho: float, *, kind: str = "gaussian", seed: int = 0) -> np.ndarray:
+    r"""A random recurrent matrix with spectral radius ``rho``.
+
+    Parameters
+    ----------
+    H : int
+        Hidden size.
+    rho : float
+        The spectral radius wanted, > 0.
+    kind : {"gaussian", "orthogonal"}
+        ``"gaussian"``: i.i.d. :math:`\mathcal N(0, 1/H)` entries (as
+        :func:`bptt.rnn.init_rnn`), rescaled with
+        :func:`bptt.spectral.scale_to_spectral_radius`; non-normal, so its
+        largest singular value is about twice its spectral radius.
+        ``"orthogonal"``: ``rho`` times a random orthogonal matrix (Saxe et
+        al. 2014), for which :math:`\sigma_{\max} = \rho` exactly.
+    seed : int
+        Seed of the ``numpy.random.default_rng`` that draws it.
+
+    Returns
+    -------
+    W_hh : ndarray of float64, shape (H, H)
+    """
+    H = check_positive_int("H", H)
+    rho = check_positive_float("rho", rho)
+    rng = np.random.default_rng(seed)
+    G = rng.standard_normal((H, H)) / np.sqrt(H)
+    if kind == "gaussian":
+        return scale_to_spectral_radius(G, rho)
+    if kind == "orthogonal":
+        Q, R = np.linalg.qr(G)
+        # Fix the signs so that Q is uniformly distributed (Haar), not biased by QR.
+        Q = Q * np.where(np.diag(R) < 0, -1.0, 1.0)
+        return rho * Q
+    raise ValueError(f"kind must be 'gaussian' or 'orthogonal', got {kind!r}")
+
+
+def random_rnn_states(W_hh: np.ndarray, input_scale: float = 1.0, *, T: int = 100,
+                      B: int = 32, D: int = 8, seed: int = 0):
+    r"""Run an RNN with a given recurrent matrix on random inputs.
+
+    Parameters
+    ----------
+    W_hh : ndarray, shape (H, H)
+        The recurrent matrix.
+    input_scale : float
+        Multiplies ``W_xh``, whose entries are :math:`\mathcal N(0, 1/D)`
+        before scaling; larger inputs push the tanh into saturation.
+    T, B, D : int
+        Steps, batch size, input size.
+    seed : int
+        Seed of the ``numpy.random.default_rng`` that draws ``W_xh`` and the
+        inputs :math:`x_t \sim \mathcal N(0, I_D)`.
+
+    Returns
+    -------
+    params : dict
+        ``W_xh (H, D)``, ``W_hh`` (a copy), ``b_h`` = 0, and a zero read-out
+        ``W_hy (1, H)``, ``b_y (1,)``.
+    h : ndarray, shape (T+1, B, H)
+        The hidden states, from :math:`h_0 = 0`.
+    """
+    W_hh = check_array("W_hh", W_hh, ("H", "H"))
+    H = W_hh.shape[0]
+    if W_hh.shape[1] != H:
+        raise ValueError(f"W_hh must be square, shape (H, H), got {W_hh.shape}")
+    scale = check_positive_float("input_scale", input_scale)
+    T, B = check_positive_int("T", T), check_positive_int("B", B)
+    D = check_positive_int("D", D)
+    rng = np.random.default_rng(seed)
+    dtype = W_hh.dtype
+    params = {
+        "W_xh": (scale * rng.standard_normal((H, D)) / np.sqrt(D)).astype(dtype),
+        "W_hh": W_hh.copy(),
+        "b_h": np.zeros(H, dtype=dtype),
+        "W_hy": np.zeros((1, H), dtype=dtype),
+        "b_y": np.zeros(1, dtype=dtype),
+    }
+    x = rng.standard_normal((T, B, D)).astype(dtype)
+    _, h = rnn_forward(params, x)
+    return params, h
+
+
+def lag_norm_experiment(rho: float, input_scale: float = 1.0, *, T: int = 100, B: int = 32,
+                        H: int = 64, D: int = 8, kind: str = "gaussian",
+                        seed: int = 0) -> dict:
+    r"""Measure :math:`\|\partial L_T / \partial h_{T-\tau}\|` against the lag, for one radius.
+
+    A random RNN (:func:`random_rnn_states`) whose ``W_hh``
+    (:func:`recurrent_matrix`) has spectral radius ``rho`` reads a batch of
+    random sequences; a loss at the last step, :math:`L_T = u^\top h_T` with a
+    random unit vector :math:`u` per sequence, is carried back in time with
+    :func:`gradient_norm_by_lag`.
+
+    Parameters
+    ----------
+    rho : float
+        Spectral radius of ``W_hh``, > 0.
+    input_scale : float
+        Multiplies ``W_xh``; larger inputs push the tanh into saturation.
+    T, B, H, D : int
+        Steps, batch size, hidden size, input size.
+    kind : {"gaussian", "orthogonal"}
+        How ``W_hh`` is drawn, see :func:`recurrent_matrix`.
+    seed : int
+        Seed for ``W_hh``, ``W_xh``, the inputs and :math:`u`; the same seed
+        gives the same matrices up to the scaling, for every ``rho``.
+
+    Returns
+    -------
+    dict
+        ``lag (T+1,)``: 0 .. T;
+        ``norm (T+1,)``: the geometric mean over the batch of
+        :math:`\|\partial L_T/\partial h_{T-\tau}\|_2` (a mean of logarithms,
+        suited to numbers spanning many orders of magnitude; 0 if any is 0);
+        ``norms (T+1, B)``: every sequence's norms;
+        ``slope`` (float): the mean of :math:`1 - h_t^2` over steps, sequences
+        and units, how far from saturation the tanh works (1: linear regime,
+        near 0: saturated);
+        ``sigma_max`` and ``rho`` (float): :math:`\sigma_{\max}(W_{hh})` and
+        :math:`\rho(W_{hh})`.
+    """
+    H = check_positive_int("H", H)
+    params, h = random_rnn_states(recurrent_matrix(H, rho, kind=kind, seed=seed + 1),
+                                  input_scale, T=T, B=B, D=D, seed=seed)
+    u = np.random.default_rng(seed + 2).standard_normal((B, H))
+    u /= np.linalg.norm(u, axis=1, keepdims=True)
+    norms = gradient_norm_by_lag(params, h, u)
+    with np.errstate(divide="ignore"):
+        geo = np.exp(np.mean(np.log(norms), axis=1))
+    return {
+        "lag": np.arange(T + 1),
+        "norm": geo,
+        "norms": norms,
+        "slope": float(np.mean(1.0 - h[1:] ** 2)),
+        "sigma_max": spectral_norm(params["W_hh"]),
+        "rho": spectral_radius(params["W_hh"]),
+    }
+
+
+# --------------------------------------------------------------------------
+# The one-unit RNN and its loss cliff
+# --------------------------------------------------------------------------
+
+def one_unit_params(w: float, b: float) -> dict:
+    r"""The one-unit RNN :math:`h_t = \tanh(w h_{t-1} + b)` as package parameters.
+
+    Parameters
+    ----------
+    w, b : float
+        The recurrent weight and the bias.
+
+    Returns
+    -------
+    dict
+        ``W_xh (1, 1)`` = 0 (the input is ignored), ``W_hh (1, 1)`` = w,
+        ``b_h (1,)`` = b, ``W_hy (1, 1)`` = 1 and ``b_y (1,)`` = 0, so
+        :math:`y_t = h_t`. With inputs ``x = np.zeros((T, B, 1))``,
+        :func:`bptt.rnn.rnn_forward` runs the model of :func:`one_unit_forward`.
+    """
+    w, b = _check_real("w", w), _check_real("b", b)
+    if w.ndim or b.ndim:
+        raise ValueError(f"w and b must be numbers, got shapes {w.shape} and {b.shape}")
+    return {"W_xh": np.zeros((1, 1)), "W_hh": np.array([[float(w)]]),
+            "b_h": np.array([float(b)]), "W_hy": np.ones((1, 1)), "b_y": np.zeros(1)}
+
+
+def one_unit_forward(w, b, *, T: int, h0: float = 0.5):
+    r"""Run :math:`h_t = \tanh(w h_{t-1} + b)` for T steps, with the derivatives of :math:`h_T`.
+
+    Vectorised over any grid of ``(w, b)`` pairs.
+
+    Parameters
+    ----------
+    w, b : float or ndarray
+        Recurrent weight and bias: numbers, or float arrays of one shape
+        ``S`` (e.g. from ``np.meshgrid``), or one of each.
+    T : int
+        Number of steps, >= 1.
+    h0 : float
+        The initial state :math:`h_0`.
+
+    Returns
+    -------
+    h_T, dh_dw, dh_db : ndarray, shape S
+        :math:`h_T`, :math:`\partial h_T/\partial w` and :math:`\partial h_T/\partial b`.
+
+    Notes
+    -----
+    Forward-mode differentiation, one step at a time: with :math:`s_t = 1 - h_t^2`,
+
+    .. math::
+
+        \frac{\partial h_t}{\partial w}
+        = s_t \Big( h_{t-1} + w \frac{\partial h_{t-1}}{\partial w} \Big),
+        \qquad
+        \frac{\partial h_t}{\partial b} = s_t \Big( 1 + w \frac{\partial h_{t-1}}{\partial b} \Big),
+
+    both zero at t = 0. Unrolled,
+    :math:`\partial h_T/\partial b = \sum_k \prod_{j=k+1}^{T} (w s_j)\, s_k`:
+    the products :math:`\prod (w s_j)` are the one-unit Jacobian products,
+    which explode where :math:`|w s_j| > 1` for many steps.
+    """
+    w, b = _check_w_b(w, b)
+    T = check_positive_int("T", T)
+    h0 = float(_check_real("h0", h0))
+    shape = np.broadcast_shapes(w.shape, b.shape)
+    h = np.full(shape, h0, dtype=w.dtype)
+    dh_dw = np.zeros(shape, dtype=w.dtype)
+    dh_db = np.zeros(shape, dtype=w.dtype)
+    for _ in range(T):
+        h_new = np.tanh(w * h + b)
+        s = 1.0 - h_new ** 2                  # tanh slope at this step's output
+        dh_dw = s * (h + w * dh_dw)           # uses h_{t-1}: update before h moves on
+        dh_db = s * (1.0 + w * dh_db)
+        h = h_new
+    return h, dh_dw, dh_db
+
+
+def one_unit_loss(w, b, *, T: int, h0: float = 0.5, target: float = 0.7):
+    r"""The loss :math:`L = (h_T - \text{target})^2` of the one-unit RNN, and its gradient.
+
+    Parameters
+    ----------
+    w, b : float or ndarray
+        As in :func:`one_unit_forward`: numbers or float arrays of one shape S.
+    T : int
+        Number of steps.
+    h0 : float
+        Initial state.
+    target : float
+        The value :math:`h_T` should take.
+
+    Returns
+    -------
+    loss, dL_dw, dL_db : ndarray, shape S
+        :math:`L`,
+        :math:`\partial L / \partial w = 2 (h_T - \text{target})\, \partial h_T/\partial w`
+        and likewise for b.
+    """
+    target = float(_check_real("target", target))
+    h_T, dh_dw, dh_db = one_unit_forward(w, b, T=T, h0=h0)
+    r = h_T - target
+    return r ** 2, 2 * r * dh_dw, 2 * r * dh_db
+
+
+def one_unit_wall(w, *, h0: float = 0.5):
+    r"""Where the one-unit loss surface has its cliff: the bias making :math:`h_0` a fixed point.
+
+    Parameters
+    ----------
+    w : float or ndarray
+        Recurrent weights, any shape.
+    h0 : float
+        The initial state, with :math:`|h_0| < 1`.
+
+    Returns
+    -------
+    b : ndarray, shape of ``w``
+        :math:`b = \operatorname{artanh}(h_0) - w h_0`, so that
+        :math:`\tanh(w h_0 + b) = h_0`: started at :math:`h_0`, the state never moves.
+
+    Notes
+    -----
+    The fixed point is unstable when the slope of the map there exceeds 1,
+    :math:`|w (1 - h_0^2)| > 1`. On one side of the line the state then runs
+    away to the upper attractor, on the other side to the lower one, so
+    :math:`h_T` (and the loss) jumps across the line, and the jump gets
+    sharper with T: on the line itself, :math:`h_t = h_0` for every t and
+    :math:`\partial h_T/\partial b = s \sum_{j=0}^{T-1} (w s)^j` with
+    :math:`s = 1 - h_0^2`, which grows like :math:`(w s)^T`.
+    """
+    w = _check_real("w", w)
+    h0 = float(_check_real("h0", h0))
+    if not abs(h0) < 1:
+        raise ValueError(f"h0 must satisfy |h0| < 1 (a tanh state that can be a fixed point), "
+                         f"got {h0}")
+    return np.arctanh(h0) - w * h0
+
+
+def one_unit_descent(w0: float, b0: float, *, lr: float, n_steps: int, T: int,
+                     h0: float = 0.5, target: float = 0.7,
+                     clip_norm: float | None = None) -> dict:
+    r"""Gradient descent on the one-unit loss :func:`one_unit_loss`, optionally clipped by norm.
+
+    Parameters
+    ----------
+    w0, b0 : float
+        The starting point.
+    lr : float
+        Learning rate :math:`\eta > 0`.
+    n_steps : int
+        Number of updates.
+    T, h0, target
+        As in :func:`one_unit_loss`.
+    clip_norm : float, optional
+        Clip the gradient :math:`(\partial L/\partial w, \partial L/\partial b)`
+        to this norm with :func:`bptt.clip.clip_grad_norm` before each step.
+
+    Returns
+    -------
+    dict
+        ``path (n_steps+1, 2)``: the points :math:`(w, b)` visited, start first;
+        ``loss (n_steps+1,)``: the loss at each of them;
+        ``grad_norm (n_steps,)``: the norm of the gradient before clipping at
+        each step; ``step (n_steps,)``: the length of each update.
+
+    Notes
+    -----
+    :math:`\theta \leftarrow \theta - \eta\, g`, with :math:`g` replaced by
+    :math:`c\, g / \|g\|` when :math:`\|g\| > c`. The gradient is handed to
+    :func:`bptt.clip.clip_grad_norm` as the ``W_hh`` and ``b_h`` gradients of
+    :func:`one_unit_params` (the other three are zero: they are not trained).
+    """
+    lr = check_positive_float("lr", lr)
+    n_steps = check_positive_int("n_steps", n_steps)
+    if clip_norm is not None:
+        clip_norm = check_positive_float("clip_norm", clip_norm)
+    w, b = float(_check_real("w0", w0)), float(_check_real("b0", b0))
+    path, losses, gnorms, steps = [(w, b)], [], [], []
+    for _ in range(n_steps):
+        loss, gw, gb = one_unit_loss(w, b, T=T, h0=h0, target=target)
+        losses.append(float(loss))
+        grads = {"W_xh": np.zeros((1, 1)), "W_hh": np.array([[float(gw)]]),
+                 "b_h": np.array([float(gb)]), "W_hy": np.zeros((1, 1)), "b_y": np.zeros(1)}
+        gnorms.append(float(np.hypot(gw, gb)))
+        if clip_norm is not None:
+            grads, _ = clip_grad_norm(grads, clip_norm)
+        dw, db = lr * grads["W_hh"][0, 0], lr * grads["b_h"][0]
+        steps.append(float(np.hypot(dw, db)))
+        w, b = w - dw, b - db
+        path.append((w, b))
+    losses.append(float(one_unit_loss(w, b, T=T, h0=h0, target=target)[0]))
+    return {"path": np.array(path), "loss": np.array(losses),
+            "grad_norm": np.array(gnorms), "step": np.array(steps)}
