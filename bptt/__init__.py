@@ -15,8 +15,22 @@ Arrays are time-major: ``x`` is ``(T, B, D)``, ``h`` is ``(T+1, B, H)`` with
 Parameters are a dict ``W_xh (H, D)``, ``W_hh (H, H)``, ``b_h (H,)``,
 ``W_hy (O, H)``, ``b_y (O,)``. float64 is the default; any float dtype is
 accepted and preserved, but all arrays of one call must share it.
+
+Modules, one concept each (the chapter that teaches it in brackets):
+
+- :mod:`bptt.rnn`: init, forward pass, backward pass with truncation (1-3)
+- :mod:`bptt.losses`: softmax cross-entropy, MSE, masks (2)
+- :mod:`bptt.gradcheck`: centred finite differences, relative error (3)
+- :mod:`bptt.spectral`: spectral radius and norm, rescaling W_hh (2, 4)
+- :mod:`bptt.dynamics`: Jacobian products, gradient norm against lag, the one-unit model (4)
+- :mod:`bptt.clip`, :mod:`bptt.optim`, :mod:`bptt.train`: clipping, optimisers, a training loop (4)
+- :mod:`bptt.data`: seeded tasks and character data; :mod:`bptt.example`: the worked example
+- :mod:`bptt.checks`, :mod:`bptt.homework_checks`: self-checks for homework;
+  :mod:`bptt.homework`: releasing and grading assignments
+- :mod:`bptt.plots`: the book's figures and widgets (imports matplotlib; not loaded by default)
 """
-from . import checks, clip, data, example, gradcheck, losses, optim, rnn, spectral, validate
+from . import (checks, clip, data, dynamics, example, gradcheck, homework_checks, losses, optim, rnn,
+               spectral, train, validate)
 from .clip import clip_grad_norm, clip_grad_value, grad_norm
 from .gradcheck import check_gradient, numerical_gradient, numerical_gradient_params, rel_error
 from .losses import last_step_mask, mse_loss, softmax, softmax_cross_entropy
