@@ -1,6 +1,7 @@
 # Two commands do everything on a fresh machine:
 #   make book   set up .venv and build the HTML book (warnings are errors)
-#   make test   set up .venv and run every test (unit tests and nbval)
+#   make test   set up .venv and run every test (unit tests, nbval, then the
+#               book built and checked in a real browser)
 # See README.md for the rest.
 
 PYTHON ?= python3
@@ -11,7 +12,26 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PORT   ?= 8000
 
-.PHONY: book test unit nbval lab serve clean venv
+# The JavaScript the book serves itself (MathJax, RequireJS, the widget
+# manager), so that it reads with no internet. npm installs the pinned
+# versions of chapters/_vendor/package-lock.json once (its stamp is newer than
+# the manifest afterwards); the files the pages load are then copied into
+# _build/offline, which _config.yml publishes under _static/ (html_static_path).
+# Not a folder named _static: Jupyter Book would inject every .js in it into
+# every page.
+VENDOR        := chapters/_vendor
+NPM_STAMP     := $(VENDOR)/node_modules/.installed
+OFFLINE       := _build/offline
+OFFLINE_STAMP := $(OFFLINE)/.copied
+
+# Debian packages installed on demand (as root, as on CI) when a target needs them.
+APT_INSTALL = DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends
+# The TeX Live set `make pdf` needs (xelatex for Unicode, latexmk to drive it;
+# fonts-extra holds bbm.sty, plain-generic some packages Sphinx loads).
+TEX_PACKAGES := texlive-xetex latexmk texlive-latex-extra texlive-fonts-recommended \
+	texlive-fonts-extra texlive-plain-generic
+
+.PHONY: book test unit nbval browser pdf lab serve clean venv offline-assets homework grade
 
 venv: $(STAMP)
 
@@ -21,22 +41,75 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	@touch $(STAMP)
 
-book: $(STAMP)
+$(NPM_STAMP): $(VENDOR)/package.json $(VENDOR)/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { apt-get update && $(APT_INSTALL) npm; }
+	cd $(VENDOR) && npm ci --ignore-scripts --prefer-offline --no-audit --no-fund --loglevel=error
+	@touch $(NPM_STAMP)
+
+# The widget manager is embed-amd.js (self-contained) plus the fonts its CSS
+# refers to; its other bundles and the source maps are left out.
+$(OFFLINE_STAMP): $(NPM_STAMP) $(VENDOR)/widgets-offline.js
+	rm -rf $(OFFLINE)
+	mkdir -p $(OFFLINE)/html-manager $(OFFLINE)/requirejs
+	cp -R $(VENDOR)/node_modules/mathjax/es5 $(OFFLINE)/mathjax
+	cp $(VENDOR)/node_modules/requirejs/require.js $(OFFLINE)/requirejs/
+	find $(VENDOR)/node_modules/@jupyter-widgets/html-manager/dist -maxdepth 1 -type f \
+		! -name '*.map' ! -name '*embed.js' ! -name 'libembed-amd.js' \
+		-exec cp {} $(OFFLINE)/html-manager/ \;
+	cp $(VENDOR)/widgets-offline.js $(OFFLINE)/
+	@# Sphinx copies static files only when some page is rewritten: drop the
+	@# old HTML so that new assets reach _build/html/_static.
+	rm -rf _build/html
+	@touch $(OFFLINE_STAMP)
+
+offline-assets: $(OFFLINE_STAMP)
+
+book: $(STAMP) $(OFFLINE_STAMP)
 	$(BIN)/jupyter-book build . -W -n --keep-going
 	@echo
 	@echo "The book is built. Open: file://$(CURDIR)/_build/html/index.html"
 	@echo "(or run 'make serve' and visit http://127.0.0.1:$(PORT)/)"
 
-test: unit nbval
+# The browser tests check the book as built, so the book is built in between.
+test: unit nbval book browser
 
 unit: $(STAMP)
-	$(BIN)/pytest tests
+	$(BIN)/pytest tests --ignore=tests/browser
 
 # --nbval-current-env runs the notebooks with this venv's kernel; the sanitizer
 # hides what legitimately changes between runs (animation ids, base64 frames).
+# The homework runs with its solutions (chapters/homework/hw*.ipynb); the
+# student versions the book shows are stubs that raise by design: skipped.
 nbval: $(STAMP)
 	$(BIN)/pytest --nbval chapters --nbval-current-env \
-		--nbval-sanitize-with tests/nbval_sanitize.cfg
+		--nbval-sanitize-with tests/nbval_sanitize.cfg \
+		--ignore=chapters/homework/student
+
+# The student versions of the assignments (solutions stripped) and one zip per
+# assignment, into _build/homework/; nothing is written anywhere else.
+homework: $(STAMP)
+	$(BIN)/python -m bptt.homework release --out _build/homework
+
+# make grade SUBMISSIONS=folder (one folder per student, holding their
+# notebooks): runs each in a fresh kernel with time limits and writes a row per
+# student and question to _build/grades/grades.csv.
+grade: $(STAMP)
+	@test -n "$(SUBMISSIONS)" || { echo "Usage: make grade SUBMISSIONS=folder"; exit 1; }
+	$(BIN)/python -m bptt.homework grade "$(SUBMISSIONS)" --out _build/grades/grades.csv
+
+# Every page of _build/html in Debian's Chromium (headless, no other host
+# reachable). Run `make book` first; `make test` does.
+browser: $(STAMP)
+	@test -d _build/html || { echo "Run 'make book' first."; exit 1; }
+	@test -x /usr/bin/chromium || { apt-get update && $(APT_INSTALL) chromium; }
+	$(BIN)/pytest tests/browser
+
+# The PDF, through LaTeX. Widgets and animations print as their PNG fallback.
+pdf: $(STAMP)
+	@command -v xelatex >/dev/null 2>&1 && command -v latexmk >/dev/null 2>&1 \
+		|| { apt-get update && $(APT_INSTALL) $(TEX_PACKAGES); }
+	$(BIN)/jupyter-book build . --builder pdflatex -W -n --keep-going
+	@echo "The PDF is built: $(CURDIR)/_build/latex/bptt-book.pdf"
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab chapters
