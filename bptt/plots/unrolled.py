@@ -27,6 +27,9 @@ them. The kinds of graph are
 """
 from __future__ import annotations
 
+import base64
+import io
+import re
 from dataclasses import dataclass
 from typing import Mapping
 
@@ -37,8 +40,9 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch, Rectangle
 from matplotlib.path import Path
+from PIL import Image
 
-from ..validate import check_positive_int
+from ..validate import check_positive_float, check_positive_int
 
 __all__ = ["KINDS", "HIGHLIGHTS", "Node", "Edge", "unrolled_graph", "draw_unrolled_graph",
            "draw_graph_kinds", "unrolled_graph_widget", "animate_unrolled", "plot_memory"]
@@ -61,6 +65,7 @@ WEIGHT_COLOURS = {"W_xh": "#0072B2", "W_hh": "#D55E00", "W_hy": "#009E73", None:
 _FILL = {"x": "#DCEBF7", "h": "#FBE3C8", "y": "#D5EFE5", "L": "#F2DDEA"}
 _WEIGHT_TEX = {"W_xh": r"$W_{xh}$", "W_hh": r"$W_{hh}$", "W_hy": r"$W_{hy}$"}
 _FADED = "#C8C8C8"
+_LABEL_PT = 10                                     # font size of the matrix names on edges
 
 
 @dataclass(frozen=True)
@@ -246,7 +251,8 @@ def _draw_node(ax, role: str, xy, label: str, gid: str, stored: bool, faded: boo
 
 
 def _draw_edge(ax, start, end, weight, gid: str, highlight, dashed: bool = False,
-               label_side: str = "right"):
+               label_side: str = "right", label_at: float = 0.5):
+    """An arrow, and its matrix name ``label_at`` of the way from start to end."""
     colour = WEIGHT_COLOURS[weight]
     lw = 1.4
     if highlight in ("W_xh", "W_hh", "W_hy"):
@@ -261,7 +267,7 @@ def _draw_edge(ax, start, end, weight, gid: str, highlight, dashed: bool = False
     ax.add_patch(arrow)
     if weight is None:
         return
-    mid = (np.asarray(start) + np.asarray(end)) / 2
+    mid = (1 - label_at) * np.asarray(start) + label_at * np.asarray(end)
     if dashed:      # a diagonal going down to the right: label above it, to the right
         mid = mid + np.array([0.06, 0.04])
         ha, va = "left", "bottom"
@@ -271,7 +277,8 @@ def _draw_edge(ax, start, end, weight, gid: str, highlight, dashed: bool = False
     else:
         mid = mid + np.array([0.07, 0.0])
         ha, va = "left", "center"
-    text = ax.text(*mid, _WEIGHT_TEX[weight], ha=ha, va=va, fontsize=9, color=colour, zorder=4,
+    text = ax.text(*mid, _WEIGHT_TEX[weight], ha=ha, va=va, fontsize=_LABEL_PT, color=colour,
+                   zorder=4,
                    fontweight="bold" if lw > 2 else "normal")
     text.set_gid(gid + ":label")
 
@@ -305,7 +312,7 @@ def _draw_folded(ax, show_loss: bool, highlight):
     ax.add_patch(Rectangle((far[0] - 0.08, far[1] - 0.08), 0.16, 0.16, color="black",
                            zorder=3, gid="folded:delay"))
     text = ax.text(far[0] - 0.14, far[1] + 0.14, _WEIGHT_TEX["W_hh"], ha="right",
-                   va="bottom", fontsize=9, color=colour,
+                   va="bottom", fontsize=_LABEL_PT, color=colour,
                    fontweight="bold" if highlight == "W_hh" else "normal")
     text.set_gid("folded:edge:W_hh:label")
     # "unroll": the arrow from the folded view to the unrolled one.
@@ -315,6 +322,15 @@ def _draw_folded(ax, show_loss: bool, highlight):
                                  gid="folded:unroll"))
     ax.text((x0 + 0.15) / 2, _ROW["h"] + 0.28, "unroll", ha="center", va="bottom",
             fontsize=9, color="#555555", style="italic")
+
+
+def _extent(steps: int, show_loss: bool, show_folded: bool, highlight) -> tuple:
+    """``(left, right, bottom, top)`` in data units of a graph drawn for ``steps`` steps."""
+    left = _FOLD_X - _R - 1.3 if show_folded else -0.7
+    right = steps * _DX + 1.0
+    top = _ROW["L" if show_loss else "y"] + 0.45
+    bottom = _ROW["x"] - (0.75 if highlight == "memory" else 0.4)
+    return left, right, bottom, top
 
 
 def draw_unrolled_graph(T: int, kind: str = "many-to-many", ax: Axes | None = None,
@@ -360,10 +376,7 @@ def draw_unrolled_graph(T: int, kind: str = "many-to-many", ax: Axes | None = No
         raise ValueError(f"reserve_steps must be >= T = {T}, got {reserve}")
     ax = _check_ax(ax)
 
-    left = _FOLD_X - _R - 1.3 if show_folded else -0.7
-    right = reserve * _DX + 1.0
-    top = _ROW["L" if show_loss else "y"] + 0.45
-    bottom = _ROW["x"] - (0.75 if highlight == "memory" else 0.4)
+    left, right, bottom, top = _extent(reserve, show_loss, show_folded, highlight)
     if ax is None:
         fig = _graph_figure(right - left, top - bottom, 1, 1)
         ax = fig.axes[0]
@@ -373,12 +386,18 @@ def draw_unrolled_graph(T: int, kind: str = "many-to-many", ax: Axes | None = No
     for node in nodes:
         _draw_node(ax, node.role, node.xy, node.label, f"node:{node.role}:{node.t}",
                    stored=node.role in stored, faded=bool(stored) and node.role not in stored)
+    fed_back = {e.src.t for e in edges if e.feedback}    # steps whose y_t is fed back
     for e in edges:
         a, b = e.src.xy, e.dst.xy
         start, end = _boundary(a, e.src.role, b), _boundary(b, e.dst.role, a)
         name = e.weight if not e.feedback else "feedback"
+        # A fed-back output y_t -> h_{t+1} cuts diagonally through the middle of
+        # the gap right of h_t -> y_t: both names then stand clear of it, one
+        # low on h_t -> y_t, the other high on the diagonal.
+        crowded = e.weight == "W_hy" and e.dst.t in fed_back
         _draw_edge(ax, start, end, e.weight, f"edge:{name}:{e.dst.t}", highlight,
-                   dashed=e.feedback, label_side="above" if e.weight == "W_hh" else "right")
+                   dashed=e.feedback, label_side="above" if e.weight == "W_hh" else "right",
+                   label_at=0.3 if crowded or e.feedback else 0.5)
     if show_folded:
         _draw_folded(ax, show_loss, highlight)
     if highlight == "memory":
@@ -487,42 +506,119 @@ def unrolled_graph_widget(T_max: int = 10):
     )
 
 
-def animate_unrolled(T_max: int = 8, kind: str = "many-to-many", show_loss: bool = True,
-                     figsize: tuple[float, float] = (9.0, 3.4), dpi: float = 72) -> FuncAnimation:
+# A frame in to_jshtml()'s output: a base64 PNG in a JavaScript string, whose
+# lines matplotlib continues with a backslash.
+_JS_FRAME = re.compile(r"data:image/png;base64,([A-Za-z0-9+/=\\\n]+)")
+
+
+def _palette_png(b64: str, colors: int) -> str:
+    """A base64 PNG redrawn with at most ``colors`` colours, as base64 on one line.
+
+    A diagram uses a handful of flat colours plus the anti-aliased shades
+    between them: 64 colours are indistinguishable from the original, and the
+    file is several times smaller than the RGBA PNG matplotlib writes.
+    """
+    raw = base64.b64decode(b64.replace("\\\n", ""))
+    # The figures are opaque (white face), so dropping alpha loses nothing.
+    image = Image.open(io.BytesIO(raw)).convert("RGB")
+    small = io.BytesIO()
+    image.quantize(colors=colors, method=Image.Quantize.MEDIANCUT).save(
+        small, format="png", optimize=True)
+    return base64.b64encode(small.getvalue()).decode("ascii")
+
+
+class _CompactAnimation(FuncAnimation):
+    """A FuncAnimation whose stored frames are small.
+
+    Two differences from ``FuncAnimation``:
+
+    * ``save`` (which ``to_jshtml`` calls) renders frames at ``dpi``.
+      Matplotlib's default is ``rcParams["savefig.dpi"]``, which the book
+      style sets to 100, and the figure's own dpi is reset by ``plt.close``.
+    * ``to_jshtml`` stores every frame as a palette PNG of ``colors`` colours.
+    """
+
+    def __init__(self, fig, func, *, dpi: float, colors: int | None, **kwargs):
+        self._dpi, self._colors = dpi, colors
+        super().__init__(fig, func, **kwargs)
+
+    def save(self, filename, writer=None, fps=None, dpi=None, *args, **kwargs):
+        dpi = self._dpi if dpi is None else dpi
+        return super().save(filename, writer, fps, dpi, *args, **kwargs)
+
+    def to_jshtml(self, fps=None, embed_frames=True, default_mode=None):
+        html = super().to_jshtml(fps, embed_frames, default_mode)
+        if self._colors is None or not embed_frames:
+            return html
+        if not hasattr(self, "_compact_html"):
+            compact, n = _JS_FRAME.subn(
+                lambda m: "data:image/png;base64," + _palette_png(m.group(1), self._colors),
+                html)
+            if n == 0:   # matplotlib changed its template: say so, do not store big frames
+                raise RuntimeError("found no PNG frame in the output of to_jshtml()")
+            self._compact_html = compact
+        return self._compact_html
+
+
+def animate_unrolled(T_max: int = 6, kind: str = "many-to-many", show_loss: bool = True,
+                     figsize: tuple[float, float] | None = None, dpi: float = 88,
+                     colors: int | None = 64) -> FuncAnimation:
     """An animation of the unrolled graph growing from T = 1 to ``T_max`` steps.
 
     Parameters
     ----------
     T_max : int
-        Number of frames; frame k shows T = k.
+        The last frame shows T = ``T_max``; frame k shows T = k.
     kind : str
         One of :data:`KINDS` (``"encoder-decoder"`` starts at T = 2).
     show_loss : bool
         Draw the loss nodes.
-    figsize : (float, float)
-        Size of the figure in inches; with ``dpi``, keeps the stored HTML small.
+    figsize : (float, float), optional
+        Size of the figure in inches. Default: sized to the graph at
+        ``T_max`` steps, with the proportions of :func:`draw_unrolled_graph`
+        and no empty margins.
     dpi : float
-        Resolution of the frames.
+        Resolution of the stored frames. With the default size, 88 makes a
+        graph of 6 steps 640 pixels wide: shown at full size on a book
+        page, at about 90 % of the scale of a static figure.
+    colors : int or None
+        Colours of the palette each frame is stored with by ``to_jshtml``
+        (2..256); None keeps matplotlib's RGBA PNGs, several times larger.
 
     Returns
     -------
     matplotlib.animation.FuncAnimation
         Its figure is already closed for pyplot (no stray static copy in a
-        notebook): show it with ``HTML(anim.to_jshtml())``.
+        notebook): show it with ``HTML(anim.to_jshtml())``. Its frames are
+        rendered at ``dpi``, whatever ``rcParams["savefig.dpi"]`` says.
     """
     T_max = check_positive_int("T_max", T_max)
     first = 2 if _check_kind(kind) == "encoder-decoder" else 1
     if T_max < first:
         raise ValueError(f"T_max must be >= {first} for kind={kind!r}, got {T_max}")
-    fig, ax = plt.subplots(figsize=figsize, dpi=dpi)
+    show_loss = _check_bool("show_loss", show_loss)
+    dpi = check_positive_float("dpi", dpi)
+    if colors is not None:
+        if isinstance(colors, (bool, np.bool_)) or not isinstance(colors, (int, np.integer)):
+            raise TypeError(f"colors must be None or an int, got {type(colors).__name__} "
+                            f"{colors!r}")
+        if not 2 <= colors <= 256:
+            raise ValueError(f"colors must be in 2..256 (a PNG palette), got {colors}")
+        colors = int(colors)
+    left, right, bottom, top = _extent(T_max, show_loss, True, None)
+    fig = _graph_figure(right - left, top - bottom, 1, 1)
+    if figsize is not None:
+        fig.set_size_inches(figsize)
+    ax = fig.axes[0]
 
     def frame(T):
         ax.clear()
         draw_unrolled_graph(T, kind, ax=ax, show_loss=show_loss, reserve_steps=T_max)
         return []
 
-    anim = FuncAnimation(fig, frame, frames=range(first, T_max + 1), interval=700,
-                         repeat=True, blit=False)
+    anim = _CompactAnimation(fig, frame, dpi=dpi, colors=colors,
+                             frames=range(first, T_max + 1), interval=700, repeat=True,
+                             blit=False)
     # Closed for pyplot only: to_jshtml() still renders every frame, and the
     # notebook shows no extra static copy of the last frame.
     plt.close(fig)
