@@ -5,14 +5,19 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import base64                     # noqa: E402
+import re                         # noqa: E402
+
 import matplotlib.pyplot as plt   # noqa: E402
+from matplotlib.colors import to_hex   # noqa: E402
 import numpy as np                # noqa: E402
 import pytest                     # noqa: E402
 from matplotlib.animation import FuncAnimation   # noqa: E402
 
 from bptt.dynamics import (lag_norm_experiment, one_unit_descent,  # noqa: E402
                            one_unit_loss, one_unit_wall)
-from bptt.plots.gradients import (LAG_YLIM, REFERENCE_RADII, animate_lag_norms,  # noqa: E402
+from bptt.plots.gradients import (CLIFF_COLOUR, LAG_YLIM, REFERENCE_RADII,  # noqa: E402
+                                  animate_lag_norms,
                                   draw_lag_norms, lag_norm_widget, plot_lag_norms,
                                   plot_loss_cliff, plot_norm_panels, plot_training_runs)
 
@@ -138,6 +143,29 @@ def test_animation_frames_show_the_experiments():
     assert "animation" in anim.to_jshtml(fps=2)
 
 
+def _first_frame_size(html: str) -> tuple[int, int]:
+    """Width and height of the first PNG frame embedded by ``to_jshtml``."""
+    frame = re.search(r'"data:image/png;base64,([^"]+)"', html).group(1)
+    png = base64.b64decode(frame.replace("\\\n", "").replace("\\n", ""))
+    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+
+
+@pytest.mark.parametrize("figsize, dpi", [((4.0, 2.0), 50), ((3.0, 1.5), 72)])
+def test_animation_frames_drawn_at_the_figure_dpi_only_when_asked(figsize, dpi):
+    # The docstring's claim: to_jshtml draws at savefig.dpi (100 in the book
+    # style), and at the figure's dpi only when savefig.dpi is "figure".
+    def html():
+        # A new animation each time: to_jshtml caches its first result.
+        anim = animate_lag_norms([0.5, 2.0], input_scales=(1.0,), T=5, figsize=figsize,
+                                 dpi=dpi)
+        return anim.to_jshtml()
+
+    with plt.rc_context({"savefig.dpi": 100}):
+        assert _first_frame_size(html()) == (round(figsize[0] * 100), round(figsize[1] * 100))
+        with plt.rc_context({"savefig.dpi": "figure"}):
+            assert _first_frame_size(html()) == (round(figsize[0] * dpi), round(figsize[1] * dpi))
+
+
 # ------------------------------------------------------------ the cliff
 
 @pytest.mark.parametrize("b_slice", [-0.5, 0.0])
@@ -156,6 +184,11 @@ def test_loss_cliff_draws_the_loss_and_gradient(b_slice):
     wall = [ln for ln in ax_map.get_lines() if ln.get_label() == "cliff"][0]
     np.testing.assert_allclose(wall.get_ydata(), one_unit_wall(wall.get_xdata(), h0=0.5))
     assert np.all(wall.get_xdata() * 0.75 > 1)         # only where h0 is unstable
+    assert to_hex(wall.get_color()) == CLIFF_COLOUR
+    for ax in (ax_loss, ax_grad):                      # the cliff crossing, same colour
+        marks = [ln for ln in ax.get_lines() if to_hex(ln.get_color()) == CLIFF_COLOUR]
+        assert len(marks) == 1
+        assert marks[0].get_xdata()[0] == pytest.approx((np.arctanh(0.5) - b_slice) / 0.5)
     drawn = {ln.get_label(): ln for ln in ax_map.get_lines()}
     np.testing.assert_allclose(drawn["clipped"].get_xydata(), paths["clipped"])
     ws = np.linspace(-1, 4, 8 * 21)

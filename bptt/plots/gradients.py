@@ -34,6 +34,9 @@ CURVE_STYLES = {
     "bound": dict(linestyle="--", linewidth=1.2, color="#444444"),
     "rate": dict(linestyle=":", linewidth=1.4, color="#444444"),
 }
+#: Colour of the cliff (the line :func:`bptt.dynamics.one_unit_wall`) in
+#: :func:`plot_loss_cliff`: magenta shows on both the dark and the bright side.
+CLIFF_COLOUR = "#e7298a"
 #: Radii drawn in grey behind the chosen one by :func:`draw_lag_norms`.
 REFERENCE_RADII = (0.5, 1.0, 1.5, 3.0)
 #: Fixed y range of the lag plots, so that frames and slider positions compare.
@@ -289,7 +292,7 @@ def lag_norm_widget(*, rho: float = 1.0, input_scale: float = 1.0, kind: str = "
 
 
 def animate_lag_norms(radii: Sequence[float], *, input_scales: Sequence[float] = (0.1, 1.0),
-                      T: int = 100, seed: int = 0, figsize=(6.4, 3.0),
+                      T: int = 100, seed: int = 0, figsize=(7.0, 3.1),
                       dpi: int = 72) -> FuncAnimation:
     r"""An animation over the spectral radius, for readers without a kernel.
 
@@ -304,7 +307,10 @@ def animate_lag_norms(radii: Sequence[float], *, input_scales: Sequence[float] =
     seed : int
         Seed of :func:`bptt.dynamics.lag_norm_experiment`.
     figsize, dpi
-        Small, so that the embedded frames stay light.
+        Small, so that the embedded frames stay light. ``to_jshtml`` draws
+        the frames at ``rcParams["savefig.dpi"]``, not at the figure's dpi:
+        render them inside ``plt.rc_context({"savefig.dpi": "figure"})`` for
+        ``dpi`` to apply.
 
     Returns
     -------
@@ -328,7 +334,8 @@ def animate_lag_norms(radii: Sequence[float], *, input_scales: Sequence[float] =
     lag = frames[0][0]["lag"].astype(float)
     rate, = ax.plot(lag, radii[0] ** lag, **CURVE_STYLES["rate"], label=r"$\rho^\tau$")
     _decorate_lag_axes(ax, T, rf"$\rho(W_{{hh}}) = {radii[0]:.2f}$")
-    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8)
+    # One row at the top left: every curve starts at 1, so that corner is free.
+    ax.legend(loc="upper left", ncol=len(lines) + 1, fontsize=9)
     fig.tight_layout()
 
     def frame(k):
@@ -393,8 +400,8 @@ def plot_loss_cliff(*, T: int = 50, h0: float = 0.5, target: float = 0.7,
     mesh = ax.pcolormesh(W, Bm, loss, shading="auto", cmap="viridis", rasterized=True)
     fig.colorbar(mesh, ax=ax, label=f"loss $L$ (T = {T})")
     w_wall = w[w * (1 - h0 ** 2) > 1]           # where h0 is an unstable fixed point
-    ax.plot(w_wall, one_unit_wall(w_wall, h0=h0), color="#ff9900", linestyle="--",
-            linewidth=1.2, label="cliff")
+    ax.plot(w_wall, one_unit_wall(w_wall, h0=h0), color=CLIFF_COLOUR, linestyle="--",
+            linewidth=1.6, label="cliff")
     ax.axhline(b_slice, color="#cccccc", linewidth=0.8, linestyle=":")
     for (label, path), colour in zip((paths or {}).items(), ("#e41a1c", "white")):
         path = check_array(f"paths[{label!r}]", np.asarray(path, dtype=float), ("n", "2"),
@@ -432,12 +439,12 @@ def plot_loss_cliff(*, T: int = 50, h0: float = 0.5, target: float = 0.7,
         axes[2].plot(w_c, abs(float(g_c)), "o", color=colour, markersize=5,
                      markeredgecolor="black", markeredgewidth=0.5)
     for a in axes[1:]:
-        a.axvline(w_c, color="#ff9900", linestyle="--", linewidth=1.0)
+        a.axvline(w_c, color=CLIFF_COLOUR, linestyle="--", linewidth=1.0)
         a.set_xlim(*w_range)
     axes[2].set_xlabel("recurrent weight $w$")
     axes[1].set_ylabel("loss $L$")
     axes[1].set_title(f"(b) loss along $b = {b_slice:g}$")
-    axes[1].legend(fontsize=7, loc="center left")
+    axes[1].legend(fontsize=7, loc="upper left")
     axes[2].set_yscale("log")
     axes[2].set_ylabel(r"$|\partial L / \partial w|$")
     axes[2].set_title(f"(c) gradient along $b = {b_slice:g}$")
