@@ -1,8 +1,9 @@
-"""Tests of bptt.plots.backward: what each figure draws, checked against independent numbers.
+"""Tests of bptt.plots.backward: what each figure draws.
 
-The norms of dL/dh_t are recomputed with the autograd reference RNN of
-``autograd_rnn.py`` (which never calls the package's backward pass), and the
-spectral radius with ``numpy.linalg.eigvals``.
+The curves of the norm of dL/dh_t must be exactly the numbers of the core
+function that computes them, ``bptt.dynamics.lag_norm_experiment`` (tested
+against autograd in ``test_dynamics.py``), and obey the bound of the chapter,
+``||hbar_{T-tau}|| <= ||W_hh||_2^tau ||hbar_T||``.
 """
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import autograd.numpy as anp  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
@@ -18,13 +18,12 @@ from matplotlib.animation import FuncAnimation  # noqa: E402
 from matplotlib.colors import to_rgba  # noqa: E402
 from matplotlib.patches import Circle, FancyArrowPatch  # noqa: E402
 
-from autograd_rnn import as_args, autograd_dh  # noqa: E402
-from bptt.plots.backward import (DEFAULT_RADII, NORM_YLIM, animate_hbar_norms,  # noqa: E402
-                                 draw_backward_step, draw_hbar_norms, hbar_norms,
-                                 hbar_norms_widget, plot_hbar_norms, plot_rel_errors,
-                                 radius_problem)
+from bptt.dynamics import lag_norm_experiment  # noqa: E402
+from bptt.plots.backward import (DEFAULT_RADII, INPUT_SCALE, NORM_YLIM,  # noqa: E402
+                                 animate_hbar_norms, draw_backward_step, draw_hbar_norms,
+                                 hbar_norms_widget, plot_hbar_norms, plot_rel_errors)
 
-SMALL = dict(H=5, D=3, O=2, B=2)       # every size different, and fast
+SMALL = dict(H=5, D=3, B=2)       # every size different, and fast
 
 
 @pytest.fixture(autouse=True)
@@ -33,17 +32,19 @@ def close_figures():
     plt.close("all")
 
 
-def reference_norms(params, x, target):
-    """||dL/dh_t|| for t = 0..T by autograd, for the mean squared error at the last step."""
-    T, B = x.shape[:2]
-    O = target.shape[2]
+def experiment_norms(radius, T, input_scale=INPUT_SCALE, seed=0):
+    """The core's norms of dL/dh_{T-tau} by lag, for the SMALL problem."""
+    return lag_norm_experiment(radius, input_scale, T=T, seed=seed, **SMALL)["norm"]
 
-    def loss(y):
-        return anp.sum((y[-1] - target[-1]) ** 2) / (B * O)
 
-    H = params["W_hh"].shape[0]
-    dh = autograd_dh(as_args(params, x, np.zeros((B, H))), loss)
-    return np.linalg.norm(dh.reshape(T + 1, -1), axis=1)
+def sci(value):
+    """The mantissa and exponent a title should show, computed with the math module."""
+    import math
+    exponent = math.floor(math.log10(value))
+    mantissa = value / 10 ** exponent
+    if round(mantissa, 1) >= 10:       # 9.96 -> 1.0 x 10^(e+1)
+        mantissa, exponent = mantissa / 10, exponent + 1
+    return f"{mantissa:.1f}", exponent
 
 
 # --- draw_backward_step ---------------------------------------------------------------
@@ -124,77 +125,42 @@ def test_rel_errors_rejects_a_bad_tolerance():
         plot_rel_errors({"x": 0.1}, tol=0.0)
 
 
-# --- radius_problem and hbar_norms -------------------------------------------------------
-
-
-@pytest.mark.parametrize("radius", [0.3, 1.0, 2.5])
-def test_radius_problem_has_the_requested_spectral_radius_and_shapes(radius):
-    params, x, target = radius_problem(radius, 7, **SMALL)
-    assert np.max(np.abs(np.linalg.eigvals(params["W_hh"]))) == pytest.approx(radius, rel=1e-10)
-    assert x.shape == (7, SMALL["B"], SMALL["D"]) and target.shape == (7, SMALL["B"], SMALL["O"])
-    assert params["W_hy"].shape == (SMALL["O"], SMALL["H"])
-
-
-def test_radius_problem_inputs_of_a_shorter_sequence_are_a_prefix():
-    _, x_long, t_long = radius_problem(0.9, 12, **SMALL)
-    _, x_short, t_short = radius_problem(0.9, 5, **SMALL)
-    np.testing.assert_array_equal(x_short, x_long[:5])
-    np.testing.assert_array_equal(t_short, t_long[:5])
-
-
-@pytest.mark.parametrize("kwargs,exc,match", [
-    (dict(radius=0.0, T=5), ValueError, "radius must be a finite number > 0"),
-    (dict(radius="1", T=5), TypeError, "radius must be a positive number"),
-    (dict(radius=1.0, T=0), ValueError, "T must be >= 1"),
-    (dict(radius=1.0, T=2.5), TypeError, "T must be a positive int"),
-    (dict(radius=1.0, T=5, input_scale=-1.0), ValueError, "input_scale"),
-])
-def test_radius_problem_rejects_bad_arguments(kwargs, exc, match):
-    with pytest.raises(exc, match=match):
-        radius_problem(**kwargs)
-
-
-@pytest.mark.parametrize("radius,T", [(0.5, 1), (0.9, 6), (2.0, 9)])
-def test_hbar_norms_equal_autograd_total_derivatives(radius, T):
-    params, x, target = radius_problem(radius, T, **SMALL)
-    norms = hbar_norms(params, x, target)
-    assert norms.shape == (T + 1,)
-    np.testing.assert_allclose(norms, reference_norms(params, x, target), rtol=1e-10)
-
-
-def test_hbar_norms_last_step_is_the_immediate_derivative():
-    # With the loss on step T only, hbar_T = W_hy^T dL/dy_T, dL/dy_T = 2 (y_T - target_T) / (B O).
-    params, x, target = radius_problem(1.2, 4, **SMALL)
-    h = np.zeros((SMALL["B"], SMALL["H"]))
-    for t in range(4):
-        h = np.tanh(h @ params["W_hh"].T + x[t] @ params["W_xh"].T + params["b_h"])
-    y_T = h @ params["W_hy"].T + params["b_y"]
-    dy_T = 2 * (y_T - target[-1]) / (SMALL["B"] * SMALL["O"])
-    assert hbar_norms(params, x, target)[-1] == pytest.approx(
-        np.linalg.norm(dy_T @ params["W_hy"]), rel=1e-12)
-
-
-# --- plot_hbar_norms, draw_hbar_norms ------------------------------------------------------
+# --- plot_hbar_norms ------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("radii", [(0.5,), DEFAULT_RADII, (1.0, 0.7)])
 def test_plot_hbar_norms_one_normalised_line_per_radius(radii):
-    norms = {r: hbar_norms(*radius_problem(r, 8 + i, **SMALL)) for i, r in enumerate(radii)}
+    norms = {r: experiment_norms(r, 8 + i) for i, r in enumerate(radii)}
     fig = plot_hbar_norms(norms)
     ax = fig.axes[0]
     lines = [ln for ln in ax.get_lines() if ln.get_linestyle() == "-"]
     assert len(lines) == len(radii)
     for line, (r, n) in zip(lines, norms.items()):
-        T = len(n) - 1
-        np.testing.assert_array_equal(line.get_xdata(), T - np.arange(T + 1))
-        np.testing.assert_allclose(line.get_ydata(), n / n[-1], rtol=1e-15)
-        # Contractive radii in blues (blue channel largest), expansive in reds.
+        # x is the lag, 0 at the loss; y the norm relative to the one at h_T.
+        np.testing.assert_array_equal(line.get_xdata(), np.arange(len(n)))
+        np.testing.assert_allclose(line.get_ydata(), n / n[0], rtol=1e-15)
+        assert line.get_ydata()[0] == 1.0
+        # Radii below 1 in blues (blue channel largest), the others in reds.
         rgb = to_rgba(line.get_color())[:3]
         assert (rgb[2] > rgb[0]) == (r < 1)
         assert f"{r:g}" in line.get_label()
     assert ax.get_yscale() == "log"
+    ticks = np.log10(ax.get_yticks())
+    np.testing.assert_array_equal(ticks, np.round(ticks))
+    assert 0 in ticks and len(ticks) <= 8
+    # Every curve fits in the axis: the ticks did not cut the limits short.
+    low, high = ax.get_ylim()
+    assert all(low <= np.min(n / n[0]) and np.max(n / n[0]) <= high for n in norms.values())
     assert "T - t" in ax.get_xlabel() and ax.get_ylabel() and ax.get_title()
     assert len(ax.get_legend().get_texts()) == len(radii)
+
+
+def test_plot_hbar_norms_draws_into_a_given_axes_with_limits_and_title():
+    fig, ax = plt.subplots()
+    out = plot_hbar_norms({0.9: experiment_norms(0.9, 5)}, ax=ax, ylim=(1e-6, 10.0),
+                          title="mine")
+    assert out is fig
+    assert ax.get_ylim() == pytest.approx((1e-6, 10.0)) and ax.get_title() == "mine"
 
 
 @pytest.mark.parametrize("norms,exc,match", [
@@ -210,16 +176,38 @@ def test_plot_hbar_norms_rejects_bad_input(norms, exc, match):
         plot_hbar_norms(norms)
 
 
+# --- draw_hbar_norms (the widget's callback) and the widget ------------------------------------
+
+
 @pytest.mark.parametrize("radius", [0.4, 1.0, 2.2])
 @pytest.mark.parametrize("T", [1, 7, 15])
-def test_widget_callback_draws_the_core_norms_on_fixed_limits(radius, T):
-    fig = draw_hbar_norms(radius, T, **SMALL)
+@pytest.mark.parametrize("input_scale", [INPUT_SCALE, 2.0])
+def test_widget_callback_draws_the_core_norms_on_fixed_limits(radius, T, input_scale):
+    fig = draw_hbar_norms(radius, T, input_scale=input_scale, seed=1, **SMALL)
     ax = fig.axes[0]
     (line,) = [ln for ln in ax.get_lines() if ln.get_linestyle() == "-"]
-    expected = reference_norms(*radius_problem(radius, T, **SMALL))
-    np.testing.assert_allclose(line.get_ydata(), expected / expected[-1], rtol=1e-10)
+    expected = experiment_norms(radius, T, input_scale, seed=1)
+    np.testing.assert_allclose(line.get_ydata(), expected / expected[0], rtol=1e-12)
+    np.testing.assert_array_equal(line.get_xdata(), np.arange(T + 1))
+    # The bound ||hbar_{T-tau}|| <= ||W_hh||_2^tau ||hbar_T|| holds sequence by sequence,
+    # hence for their geometric mean: a curve above it would be drawn wrong.
+    sigma = lag_norm_experiment(radius, input_scale, T=T, seed=1, **SMALL)["sigma_max"]
+    assert np.all(line.get_ydata() <= sigma ** np.arange(T + 1) * (1 + 1e-12))
     assert ax.get_ylim() == pytest.approx(NORM_YLIM)
-    assert f"{expected[0] / expected[-1]:.1e}" in ax.get_title()
+    # Ticks at powers of ten, 1 among them, few enough to read.
+    ticks = np.log10(ax.get_yticks())
+    np.testing.assert_array_equal(ticks, np.round(ticks))
+    assert 0 in ticks and len(ticks) <= 8
+    mantissa, exponent = sci(expected[-1] / expected[0])
+    assert rf"{mantissa} \times 10^{{{exponent}}}" in ax.get_title()
+    assert f"T = {T}" in ax.get_title()
+
+
+def test_widget_callback_depends_on_the_input_scale():
+    small = draw_hbar_norms(1.5, 10, input_scale=0.05, **SMALL).axes[0].get_lines()[0]
+    large = draw_hbar_norms(1.5, 10, input_scale=5.0, **SMALL).axes[0].get_lines()[0]
+    # Larger inputs saturate the tanh, so the gradient that reaches h_0 is smaller.
+    assert large.get_ydata()[-1] < small.get_ydata()[-1]
 
 
 def test_widget_has_the_two_sliders_and_checks_its_ranges():
@@ -244,18 +232,22 @@ def test_widget_has_the_two_sliders_and_checks_its_ranges():
 
 @pytest.mark.parametrize("radii", [(0.5,), (0.5, 1.5, 3.0)])
 def test_animation_has_one_frame_per_radius_with_the_core_norms(radii):
-    anim = animate_hbar_norms(radii=radii, T=6, **SMALL)
+    anim = animate_hbar_norms(radii=radii, T=6, seed=4, **SMALL)
     assert isinstance(anim, FuncAnimation)
     assert anim.frame_norms.shape == (len(radii), 7)
     fig = anim._fig
     assert fig.number not in plt.get_fignums()          # closed: not shown twice
     (line,) = fig.axes[0].get_lines()[:1]
+    assert fig.axes[0].get_ylim() == pytest.approx(NORM_YLIM)
+    assert 1.0 in fig.axes[0].get_yticks()
+    assert fig.axes[0].get_title()                     # set before the layout
     for i, r in enumerate(radii):
-        expected = reference_norms(*radius_problem(r, 6, **SMALL))
-        np.testing.assert_allclose(anim.frame_norms[i], expected, rtol=1e-10)
+        expected = experiment_norms(r, 6, seed=4)
+        np.testing.assert_allclose(anim.frame_norms[i], expected, rtol=1e-12)
         anim._func(i)                                    # draw frame i
-        np.testing.assert_allclose(line.get_ydata(), expected / expected[-1], rtol=1e-10)
+        np.testing.assert_allclose(line.get_ydata(), expected / expected[0], rtol=1e-12)
         assert f"{r:g}" in fig.axes[0].get_title()
+        assert (to_rgba(line.get_color())[2] > to_rgba(line.get_color())[0]) == (r < 1)
     assert len(list(anim.new_frame_seq())) == len(radii)
     anim._draw_was_started = True                        # drawn by hand: no "never rendered" warning
 

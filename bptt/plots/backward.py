@@ -12,12 +12,12 @@ r"""Figures and widgets of the chapter "Deriving backpropagation through time".
   and :func:`animate_hbar_norms`: the same for one radius and one length,
   interactively or as an animation over the radius.
 
-The numbers come from the package: :func:`radius_problem` builds a problem
-with :func:`bptt.rnn.init_rnn` and :func:`bptt.spectral.with_spectral_radius`,
-and :func:`hbar_norms` runs :func:`bptt.rnn.rnn_forward`,
-:func:`bptt.losses.mse_loss` on the last step and
-:func:`bptt.rnn.rnn_backward` with ``return_dh=True``. Nothing here computes a
-derivative of its own.
+The curves are computed by :func:`bptt.dynamics.lag_norm_experiment`, which
+carries a loss at the last step back with
+:func:`bptt.dynamics.gradient_norm_by_lag` (the recursion of
+:func:`bptt.rnn.rnn_backward` with no loss before step T). Nothing here
+computes a derivative of its own: the functions only draw (and divide each
+curve by its first value).
 """
 from __future__ import annotations
 
@@ -30,20 +30,12 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle, FancyArrowPatch
 
-from ..losses import last_step_mask, mse_loss
-from ..rnn import init_rnn, rnn_backward, rnn_forward
-from ..spectral import with_spectral_radius
+from ..dynamics import lag_norm_experiment
 from ..validate import check_array, check_positive_float, check_positive_int
 
-__all__ = ["DEFAULT_RADII", "NORM_YLIM", "draw_backward_step", "plot_rel_errors",
-           "radius_problem", "hbar_norms", "plot_hbar_norms", "draw_hbar_norms",
-           "hbar_norms_widget", "animate_hbar_norms"]
-
-#: Spectral radii of ``W_hh`` compared in the chapter's figure: two contractive, two expansive.
-DEFAULT_RADII = (0.5, 0.9, 1.5, 3.0)
-#: Fixed y-limits of the widget and the animation, so that moving the slider
-#: moves the curve rather than the axis.
-NORM_YLIM = (1e-24, 1e12)
+__all__ = ["DEFAULT_RADII", "INPUT_SCALE", "NORM_YLIM", "draw_backward_step",
+           "plot_rel_errors", "plot_hbar_norms", "draw_hbar_norms", "hbar_norms_widget",
+           "animate_hbar_norms"]
 
 # Colours: forward computation in grey, gradients flowing back in red, the
 # tanh derivative (a local factor) in blue.
@@ -121,11 +113,11 @@ def draw_backward_step(ax: Axes | None = None) -> Figure:
         ax.add_patch(Circle((x, y), _RADIUS, fc="white", ec="0.3", lw=1.2, gid=f"node:{name}"))
         ax.text(x, y, label, ha="center", va="center", fontsize=12)
         if name == "y_t":
-            ax.text(x - 1.05, y, _GRADIENT_LABELS[name], ha="center", va="center",
-                    fontsize=10, color=_BACK, gid=f"grad:{name}")
-        elif name in _GRADIENT_LABELS:
-            ax.text(x, y - 0.95, _GRADIENT_LABELS[name], ha="center", va="center",
+            ax.text(x - 1.1, y, _GRADIENT_LABELS[name], ha="center", va="center",
                     fontsize=11, color=_BACK, gid=f"grad:{name}")
+        elif name in _GRADIENT_LABELS:
+            ax.text(x, y - 1.0, _GRADIENT_LABELS[name], ha="center", va="center",
+                    fontsize=12, color=_BACK, gid=f"grad:{name}")
 
     def endpoints(src, dst):
         (x0, y0), (x1, y1) = _NODES[src][0], _NODES[dst][0]
@@ -144,7 +136,7 @@ def draw_backward_step(ax: Axes | None = None) -> Figure:
         if label:
             mid = (start + end) / 2
             pos = mid + (np.array([-0.5, 0.0]) if vertical else np.array([0.0, 0.42]))
-            ax.text(*pos, label, ha="center", va="center", fontsize=9, color=_FWD)
+            ax.text(*pos, label, ha="center", va="center", fontsize=10, color=_FWD)
     for src, dst, label, colour in _BACKWARD_EDGES:
         start, end = endpoints(src, dst)
         vertical = start[0] == end[0]
@@ -158,10 +150,10 @@ def draw_backward_step(ax: Axes | None = None) -> Figure:
             pos, ha = mid + np.array([0.35, 0.0]), "left"
         else:
             pos, ha = mid + np.array([0.0, -0.55]), "center"
-        ax.text(*pos, label, ha=ha, va="center", fontsize=10, color=colour,
+        ax.text(*pos, label, ha=ha, va="center", fontsize=11, color=colour,
                 gid=f"backlabel:{src}->{dst}")
     ax.set_xlim(-0.7, 13.3)
-    ax.set_ylim(-1.45, 4.4)
+    ax.set_ylim(-1.55, 4.4)
     ax.set_aspect("equal")
     ax.axis("off")
     ax.set_title(r"One step of BPTT: $\bar h_t$ adds two gradients; "
@@ -226,88 +218,36 @@ def plot_rel_errors(errors: Mapping[str, float], tol: float = 1e-7,
 
 # --- the norm of dL/dh_t going back in time ------------------------------------------
 
-
-def radius_problem(radius: float, T: int, *, H: int = 32, D: int = 4, O: int = 3,
-                   B: int = 16, input_scale: float = 0.5, seed: int = 0):
-    r"""A random RNN problem whose ``W_hh`` has spectral radius ``radius``.
-
-    Parameters
-    ----------
-    radius : float
-        Spectral radius of ``W_hh``, > 0.
-    T : int
-        Number of steps.
-    H, D, O, B : int
-        Hidden, input and output sizes and batch size.
-    input_scale : float
-        Standard deviation of the inputs.
-    seed : int
-        Seeds the parameters (:func:`bptt.rnn.init_rnn`) and the data.
-
-    Returns
-    -------
-    params : dict
-        From ``init_rnn(D, H, O, seed=seed)`` with ``W_hh`` rescaled by
-        :func:`bptt.spectral.with_spectral_radius` (only its size changes with
-        ``radius``, not its eigenvectors).
-    x : ndarray, shape (T, B, D)
-        Gaussian inputs. The inputs of a shorter ``T`` are the first steps of
-        those of a longer one (same seed), so lengths can be compared.
-    target : ndarray, shape (T, B, O)
-        Gaussian targets for :func:`hbar_norms` (only the last step is used).
-    """
-    radius = check_positive_float("radius", radius)
-    T = check_positive_int("T", T)
-    input_scale = check_positive_float("input_scale", input_scale)
-    params = with_spectral_radius(init_rnn(D, H, O, seed=seed), radius)
-    # Inputs and targets come from separate streams, each filled in time order,
-    # so that x[:T] and target[:T] are the same whatever the length asked for.
-    x = input_scale * np.random.default_rng([seed, 1]).standard_normal((T, B, D))
-    target = np.random.default_rng([seed, 2]).standard_normal((T, B, O))
-    return params, x, target
+#: Spectral radii of ``W_hh`` compared in the chapter's figure: two below 1, two above.
+DEFAULT_RADII = (0.5, 0.9, 1.5, 3.0)
+#: Input scale of the chapter's experiments (``input_scale`` of
+#: :func:`bptt.dynamics.lag_norm_experiment`): inputs of moderate size, so that
+#: the tanh works neither in its linear range nor deep in saturation.
+INPUT_SCALE = 0.5
+#: Fixed y-limits of the widget and the animation, so that moving the slider
+#: moves the curve rather than the axis.
+NORM_YLIM = (1e-30, 1e12)
 
 
-def hbar_norms(params: dict, x: np.ndarray, target: np.ndarray,
-               h0: np.ndarray | None = None) -> np.ndarray:
-    r"""The norm of :math:`\bar h_t = \partial L/\partial h_t` for t = 0..T, loss on the last step only.
+def _sci(value: float) -> str:
+    r"""``value`` as mathtext with two significant digits, e.g. ``1.9 \times 10^{-8}``."""
+    mantissa, exponent = f"{value:.1e}".split("e")
+    return rf"{mantissa} \times 10^{{{int(exponent)}}}"
 
-    Parameters
-    ----------
-    params : dict
-        RNN parameters, see :func:`bptt.rnn.init_rnn`.
-    x : ndarray, shape (T, B, D)
-        Inputs.
-    target : ndarray, shape (T, B, O)
-        Targets of the squared error; only ``target[T-1]`` is used.
-    h0 : ndarray, shape (B, H), optional
-        Initial state (zeros when omitted).
 
-    Returns
-    -------
-    norms : ndarray, shape (T+1,)
-        ``norms[t]`` is the Frobenius norm of the ``(B, H)`` block of
-        :math:`\bar h_t` over the batch, for the loss
-        ``mse_loss(y, target, mask=last_step_mask(T, B))``.
-
-    Notes
-    -----
-    With the loss at step T only, :math:`\partial L/\partial y_t = 0` for
-    t < T, so the recursion is
-    :math:`\bar h_{t} = W_{hh}^\top \operatorname{diag}(1 - h_{t+1}^2)\, \bar h_{t+1}`:
-    the curve shows the product of the transposed step Jacobians alone.
-    """
-    y, h = rnn_forward(params, x, h0)
-    T, B = x.shape[:2]
-    _, dy = mse_loss(y, target, mask=last_step_mask(T, B))
-    dh = rnn_backward(params, x, h, dy, return_dh=True)["h"]
-    return np.linalg.norm(dh.reshape(T + 1, -1), axis=1)
+def _decade_ticks(ylim: tuple[float, float]) -> np.ndarray:
+    """Powers of ten within ``ylim``, every k-th decade so that there are at most 8 ticks."""
+    lo, hi = np.log10(ylim[0]), np.log10(ylim[1])
+    step = max(1, int(np.ceil((np.floor(hi) - np.ceil(lo) + 1) / 8)))
+    # Multiples of step, so that 10^0 = 1 is a tick whenever it is in range.
+    return 10.0 ** (step * np.arange(np.ceil(lo / step), np.floor(hi / step) + 1))
 
 
 def _check_norms(name: str, norms) -> np.ndarray:
-    """Check a 1-D float array of at least 2 positive norms (t = 0..T) and return it."""
+    """Check a 1-D float array of at least 2 positive norms (lag 0..T) and return it."""
     norms = check_array(name, norms, ("T+1",))
     if norms.shape[0] < 2:
-        raise ValueError(f"{name} must have at least 2 entries (t = 0..T with T >= 1), "
+        raise ValueError(f"{name} must have at least 2 entries (lags 0..T with T >= 1), "
                          f"got shape {norms.shape}")
     if np.any(norms <= 0):
         raise ValueError(f"{name} must be > 0 everywhere (a log scale cannot show 0), "
@@ -317,13 +257,17 @@ def _check_norms(name: str, norms) -> np.ndarray:
 
 def plot_hbar_norms(norms: Mapping[float, np.ndarray], ax: Axes | None = None,
                     ylim: tuple[float, float] | None = None, title: str | None = None) -> Figure:
-    r"""Plot :math:`\|\bar h_t\| / \|\bar h_T\|` against the number of steps back, :math:`T - t`.
+    r"""Plot :math:`\|\bar h_{T-\tau}\| / \|\bar h_T\|` against the lag :math:`\tau = T - t`.
 
     Parameters
     ----------
     norms : mapping of float to ndarray of shape (T+1,)
-        Spectral radius of ``W_hh`` and the norms :math:`\|\bar h_t\|`,
-        t = 0..T, from :func:`hbar_norms` (the curves may have different T).
+        Spectral radius of ``W_hh`` and the norms of the total derivative
+        :math:`\bar h_t = \partial L/\partial h_t` indexed by the *lag*, how
+        many steps back from the loss: ``norms[tau]`` is
+        :math:`\|\bar h_{T-\tau}\|`, so ``norms[0]`` belongs to :math:`h_T`
+        (for example ``lag_norm_experiment(...)["norm"]`` of
+        :mod:`bptt.dynamics`). The curves may have different T.
     ax : matplotlib Axes, optional
         Where to draw; a new figure when omitted.
     ylim : (float, float), optional
@@ -334,9 +278,9 @@ def plot_hbar_norms(norms: Mapping[float, np.ndarray], ax: Axes | None = None,
     Returns
     -------
     matplotlib.figure.Figure
-        One line per radius, in the order given: x is :math:`T - t` (0 at the
-        loss, T at :math:`h_0`), y the ratio, on a log scale. Contractive radii
-        (< 1) are drawn in blues, the others in reds.
+        One line per radius, in the order given: x is the lag (0 at the loss,
+        T at :math:`h_0`), y is ``norms / norms[0]``, on a log scale. Radii
+        below 1 are drawn in blues, the others in reds.
     """
     if not isinstance(norms, Mapping) or not norms:
         raise TypeError(f"norms must be a non-empty dict of radius to norms, "
@@ -349,27 +293,29 @@ def plot_hbar_norms(norms: Mapping[float, np.ndarray], ax: Axes | None = None,
     i_in = i_out = 0
     for r, key in zip(radii, norms):
         values = _check_norms(f"norms[{key!r}]", norms[key])
-        T = values.shape[0] - 1
         if r < 1:
             colour, i_in = blues(0.45 + 0.5 * i_in / n_in), i_in + 1
         else:
             colour, i_out = reds(0.45 + 0.5 * i_out / n_out), i_out + 1
-        steps_back = T - np.arange(T + 1)
-        ax.plot(steps_back, values / values[-1], color=colour, lw=1.8,
+        ax.plot(np.arange(values.shape[0]), values / values[0], color=colour, lw=1.8,
                 label=rf"$\rho(W_{{hh}}) = {r:g}$")
     ax.set_yscale("log")
     if ylim is not None:
         ax.set_ylim(*ylim)
+    limits = ax.get_ylim()
+    ax.set_yticks(_decade_ticks(limits))   # powers of ten, 1 among them
+    ax.set_ylim(*limits)
     ax.axhline(1.0, color="0.4", lw=0.8, ls=":")
     ax.set_xlabel(r"steps back from the loss, $T - t$")
     ax.set_ylabel(r"$\|\bar h_t\| \,/\, \|\bar h_T\|$")
     ax.set_title(title if title is not None else
                  r"Norm of $\bar h_t = \partial L/\partial h_t$ going back in time")
-    ax.legend(loc="best", fontsize=8)
+    ax.legend(loc="best", fontsize=9)
     return fig
 
 
-def draw_hbar_norms(radius: float = 0.9, T: int = 50, **problem) -> Figure:
+def draw_hbar_norms(radius: float = 0.9, T: int = 50, *, input_scale: float = INPUT_SCALE,
+                    **experiment) -> Figure:
     r"""The widget's callback: the curve of :func:`plot_hbar_norms` for one radius and length.
 
     Parameters
@@ -378,25 +324,28 @@ def draw_hbar_norms(radius: float = 0.9, T: int = 50, **problem) -> Figure:
         Spectral radius of ``W_hh``, > 0.
     T : int
         Sequence length.
-    **problem
-        Passed to :func:`radius_problem` (``H``, ``D``, ``O``, ``B``,
-        ``input_scale``, ``seed``).
+    input_scale : float
+        Size of the inputs, see :func:`bptt.dynamics.lag_norm_experiment`.
+    **experiment
+        Passed to :func:`bptt.dynamics.lag_norm_experiment` (``B``, ``H``,
+        ``D``, ``kind``, ``seed``).
 
     Returns
     -------
     matplotlib.figure.Figure
-        One line, on the fixed y-limits :data:`NORM_YLIM`, with the title giving
-        :math:`\|\bar h_0\| / \|\bar h_T\|`.
+        The curve ``lag_norm_experiment(radius, input_scale, T=T, ...)["norm"]``,
+        normalised, on the fixed y-limits :data:`NORM_YLIM`, with the title
+        giving :math:`\|\bar h_0\| / \|\bar h_T\|`.
     """
-    params, x, target = radius_problem(radius, T, **problem)
-    norms = hbar_norms(params, x, target)
-    ratio = norms[0] / norms[-1]
+    norms = lag_norm_experiment(radius, input_scale, T=T, **experiment)["norm"]
+    ratio = norms[-1] / norms[0]
     return plot_hbar_norms({radius: norms}, ylim=NORM_YLIM,
                            title=rf"$\rho = {radius:g}$, $T = {T}$: "
-                                 rf"$\|\bar h_0\|/\|\bar h_T\| = {ratio:.1e}$")
+                                 rf"$\|\bar h_0\|/\|\bar h_T\| = {_sci(ratio)}$")
 
 
-def hbar_norms_widget(radius_range=(0.1, 3.0, 0.1), T_range=(5, 100, 5), **problem):
+def hbar_norms_widget(radius_range=(0.1, 3.0, 0.1), T_range=(5, 100, 5), *,
+                      input_scale: float = INPUT_SCALE, **experiment):
     r"""Sliders over the spectral radius and the length, redrawing :func:`draw_hbar_norms`.
 
     Parameters
@@ -405,8 +354,10 @@ def hbar_norms_widget(radius_range=(0.1, 3.0, 0.1), T_range=(5, 100, 5), **probl
         ``(min, max, step)`` of the radius slider.
     T_range : (int, int, int)
         ``(min, max, step)`` of the length slider.
-    **problem
-        Passed to :func:`radius_problem`.
+    input_scale : float
+        Size of the inputs, see :func:`bptt.dynamics.lag_norm_experiment`.
+    **experiment
+        Passed to :func:`bptt.dynamics.lag_norm_experiment`.
 
     Returns
     -------
@@ -424,7 +375,7 @@ def hbar_norms_widget(radius_range=(0.1, 3.0, 0.1), T_range=(5, 100, 5), **probl
                          f"T_range={T_range}")
 
     def show(radius, T):
-        fig = draw_hbar_norms(radius, T, **problem)
+        fig = draw_hbar_norms(radius, T, input_scale=input_scale, **experiment)
         plt.show()
         return fig
 
@@ -435,8 +386,9 @@ def hbar_norms_widget(radius_range=(0.1, 3.0, 0.1), T_range=(5, 100, 5), **probl
     return widgets.interactive(show, radius=radius, T=T)
 
 
-def animate_hbar_norms(radii=tuple(np.round(np.linspace(0.25, 3.0, 12), 2)), T: int = 50,
-                       figsize=(4.4, 2.8), dpi: int = 72, **problem) -> FuncAnimation:
+def animate_hbar_norms(radii=tuple(np.round(np.linspace(0.5, 3.0, 11), 2)), T: int = 50,
+                       figsize=(5.0, 3.1), dpi: int = 90, *, input_scale: float = INPUT_SCALE,
+                       **experiment) -> FuncAnimation:
     r"""An animation of :func:`draw_hbar_norms` over the spectral radius, for pages with no kernel.
 
     Parameters
@@ -449,39 +401,42 @@ def animate_hbar_norms(radii=tuple(np.round(np.linspace(0.25, 3.0, 12), 2)), T: 
         Figure size in inches.
     dpi : int
         Resolution of the frames.
-    **problem
-        Passed to :func:`radius_problem`.
+    input_scale : float
+        Size of the inputs, see :func:`bptt.dynamics.lag_norm_experiment`.
+    **experiment
+        Passed to :func:`bptt.dynamics.lag_norm_experiment`.
 
     Returns
     -------
     matplotlib.animation.FuncAnimation
         Its figure is closed, so that it is not also shown as a still image:
         display it with ``HTML(anim.to_jshtml())``. ``anim.frame_norms`` holds the
-        norms drawn in each frame, shape ``(len(radii), T+1)``.
+        norms drawn in each frame, indexed by lag, shape ``(len(radii), T+1)``.
     """
     radii = [check_positive_float(f"radii[{i}]", r) for i, r in enumerate(radii)]
     if not radii:
         raise ValueError("radii must hold at least one radius, got none")
     T = check_positive_int("T", T)
-    frame_norms = np.array([hbar_norms(*radius_problem(r, T, **problem)) for r in radii])
+    frame_norms = np.array([lag_norm_experiment(r, input_scale, T=T, **experiment)["norm"]
+                            for r in radii])
     fig, ax = plt.subplots(figsize=figsize, dpi=dpi)
-    steps_back = T - np.arange(T + 1)
-    (line,) = ax.plot(steps_back, frame_norms[0] / frame_norms[0, -1], color=_BACK, lw=1.8)
+    (line,) = ax.plot(np.arange(T + 1), frame_norms[0] / frame_norms[0, 0], color=_BACK, lw=2)
     ax.set_yscale("log")
+    ax.set_yticks(_decade_ticks(NORM_YLIM))
     ax.set_ylim(*NORM_YLIM)
     ax.axhline(1.0, color="0.4", lw=0.8, ls=":")
     ax.set_xlabel(r"steps back from the loss, $T - t$")
-    ax.set_ylabel(r"$\|\bar h_t\| / \|\bar h_T\|$")
+    ax.set_ylabel(r"$\|\bar h_t\| \,/\, \|\bar h_T\|$")
     title = ax.set_title("")
-    fig.tight_layout()
 
     def update(i):
-        line.set_ydata(frame_norms[i] / frame_norms[i, -1])
+        line.set_ydata(frame_norms[i] / frame_norms[i, 0])
         line.set_color("tab:blue" if radii[i] < 1 else _BACK)
         title.set_text(rf"$\rho(W_{{hh}}) = {radii[i]:g}$")
         return line, title
 
     update(0)
+    fig.tight_layout()       # after the first title is set, so that it is not cut off
     anim = FuncAnimation(fig, update, frames=len(radii), interval=400, blit=False)
     anim.frame_norms = frame_norms
     plt.close(fig)
