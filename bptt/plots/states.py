@@ -16,23 +16,30 @@ rescaled recurrent matrices from :func:`bptt.spectral.with_spectral_radius`.
 * :func:`draw_trajectories`: the widget callback (rescale, run, draw).
 * :func:`trajectory_widget`: sliders for the radius and the input scale.
 * :func:`animate_trajectories`: the same, without a kernel (a ``FuncAnimation``).
+* :func:`animation_html`: an animation as a light, self-contained HTML player.
 """
 from __future__ import annotations
 
+import base64
+import io
+import re
+from html import escape as escape_html
 from typing import Sequence
 
+import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.animation import FuncAnimation
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from PIL import Image
 
 from ..rnn import rnn_forward
 from ..spectral import with_spectral_radius
-from ..validate import check_array, check_params, check_positive_float
+from ..validate import check_array, check_params, check_positive_float, check_positive_int
 
 __all__ = ["plot_hidden_trajectories", "plot_trajectories_by_radius", "plot_state_norms",
-           "draw_trajectories", "trajectory_widget", "animate_trajectories"]
+           "draw_trajectories", "trajectory_widget", "animate_trajectories", "animation_html"]
 
 _YLIM = (-1.1, 1.1)                 # tanh states live in [-1, 1]
 _SHADE_COLOUR = "#999999"
@@ -63,8 +70,9 @@ def _check_shade(shade):
     if not isinstance(shade, (tuple, list)) or len(shade) != 2:
         raise TypeError(f"shade must be None or a pair (t_start, t_end), got {shade!r}")
     for v in shade:
-        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer, np.floating)) \
-                or not np.isfinite(v):
+        is_number = isinstance(v, (int, float, np.integer, np.floating)) \
+            and not isinstance(v, (bool, np.bool_))
+        if not is_number or not np.isfinite(v):
             raise TypeError(f"shade must hold two finite numbers, got {shade!r}")
     if shade[0] > shade[1]:
         raise ValueError(f"shade must have t_start <= t_end, got {tuple(shade)}")
@@ -304,7 +312,7 @@ def trajectory_widget(params: dict, x: np.ndarray, *, rho: float = 1.0,
                       input_scale: float = 1.0, rho_range: tuple[float, float] = (0.1, 3.0),
                       input_range: tuple[float, float] = (0.1, 5.0),
                       h0: np.ndarray | None = None, shade=None):
-    r"""Sliders for the spectral radius of :math:`W_{hh}` and the input scale, and the states they give.
+    r"""Sliders for :math:`\rho(W_{hh})` and the input scale, and the hidden states they give.
 
     Parameters
     ----------
@@ -363,7 +371,7 @@ def animate_trajectories(params: dict, x: np.ndarray, radii: Sequence[float], *,
                          input_scale: float = 1.0, h0: np.ndarray | None = None,
                          batch_index: int = 0, shade=None,
                          figsize: tuple[float, float] = (5.6, 2.8),
-                         dpi: int = 72) -> FuncAnimation:
+                         dpi: int = 100) -> FuncAnimation:
     r"""An animation over the spectral radius: the widget's content for readers without a kernel.
 
     Parameters
@@ -385,7 +393,8 @@ def animate_trajectories(params: dict, x: np.ndarray, radii: Sequence[float], *,
     figsize : (float, float)
         Size in inches, small so that the embedded frames stay light.
     dpi : int
-        Resolution of the frames.
+        Resolution of the frames when shown with :func:`animation_html`
+        (``anim.to_jshtml()`` uses ``rcParams["savefig.dpi"]`` instead).
 
     Returns
     -------
@@ -393,7 +402,7 @@ def animate_trajectories(params: dict, x: np.ndarray, radii: Sequence[float], *,
         Frame k shows the same lines as ``draw_trajectories(params, x,
         radii[k], input_scale)``. Its figure is already closed (so the notebook
         does not also show it as a still): display it with
-        ``IPython.display.HTML(anim.to_jshtml())``.
+        ``IPython.display.HTML(animation_html(anim))``.
     """
     x = _check_inputs(params, x)
     radii = _check_radii(radii)
@@ -416,3 +425,77 @@ def animate_trajectories(params: dict, x: np.ndarray, radii: Sequence[float], *,
     anim = FuncAnimation(fig, frame, frames=len(radii), interval=400, blit=False)
     plt.close(fig)
     return anim
+
+
+# Each frame of ``to_jshtml()`` is a JavaScript string holding a base64 PNG,
+# broken into lines that end with a backslash (JavaScript's line continuation).
+_JSHTML_FRAME = re.compile(r"data:image/png;base64,([A-Za-z0-9+/=\\\n]+)")
+_PLAYER_MODES = ("once", "loop", "reflect")
+# The player's one image element, which shows the current frame.
+_JSHTML_IMG = re.compile(r'<img id="(_anim_img[0-9a-f]+)">')
+
+
+def _palette_png(b64: str, colors: int) -> str:
+    """Re-encode one base64 RGBA PNG as a base64 palette PNG of at most ``colors`` colours."""
+    frame = Image.open(io.BytesIO(base64.b64decode(b64.replace("\\\n", "")))).convert("RGBA")
+    # Composite on white first: quantising keeps no alpha, and a transparent
+    # pixel must not turn black.
+    opaque = Image.alpha_composite(Image.new("RGBA", frame.size, "white"), frame).convert("RGB")
+    out = io.BytesIO()
+    opaque.quantize(colors=colors, method=Image.Quantize.MEDIANCUT).save(out, format="png",
+                                                                         optimize=True)
+    return base64.b64encode(out.getvalue()).decode("ascii")
+
+
+def animation_html(anim: FuncAnimation, *, alt: str | None = None, colors: int = 64,
+                   default_mode: str = "once") -> str:
+    r"""An animation as a self-contained HTML player (``to_jshtml``) with light frames.
+
+    Parameters
+    ----------
+    anim : matplotlib.animation.FuncAnimation
+        The animation, e.g. from :func:`animate_trajectories`; it must not have
+        been turned into HTML before (``to_jshtml`` caches its first result).
+    alt : str, optional
+        Alternative text of the player's image, for readers who cannot see it.
+    colors : int
+        Most colours kept per frame, in ``[2, 256]``.
+    default_mode : {"once", "loop", "reflect"}
+        What the player does at the last frame.
+
+    Returns
+    -------
+    str
+        The HTML of ``anim.to_jshtml(default_mode=default_mode)``, for
+        ``IPython.display.HTML``, with the same number of frames, each of the
+        same size in pixels, and ``alt`` on the player's image.
+
+    Notes
+    -----
+    Two economies, neither visible on a line plot. The frames are drawn at
+    the figure's own dpi (``to_jshtml`` would use ``rcParams["savefig.dpi"]``),
+    and each frame is stored as an 8-bit palette PNG of at most ``colors``
+    colours instead of a 32-bit RGBA one: a figure of a few coloured lines on
+    white has few distinct colours, so the frames become several times lighter
+    and the notebook and the page with them.
+    """
+    if not isinstance(anim, FuncAnimation):
+        raise TypeError(f"anim must be a matplotlib FuncAnimation, got {type(anim).__name__}")
+    colors = check_positive_int("colors", colors)
+    if not 2 <= colors <= 256:
+        raise ValueError(f"colors must be in [2, 256] (a PNG palette), got {colors}")
+    if default_mode not in _PLAYER_MODES:
+        raise ValueError(f"default_mode must be one of {_PLAYER_MODES}, got {default_mode!r}")
+    if alt is not None and (not isinstance(alt, str) or not alt.strip()):
+        raise ValueError(f"alt must be None or a non-empty description of the image, got {alt!r}")
+    with mpl.rc_context({"savefig.dpi": "figure"}):
+        html = anim.to_jshtml(default_mode=default_mode)
+    html = _JSHTML_FRAME.sub(
+        lambda m: "data:image/png;base64," + _palette_png(m.group(1), colors), html)
+    if alt is not None:
+        text = escape_html(alt.strip(), quote=True)
+        html, n = _JSHTML_IMG.subn(lambda m: f'<img id="{m.group(1)}" alt="{text}">', html)
+        if n != 1:   # matplotlib changed its template: say so rather than lose the alt text
+            raise RuntimeError("could not find the image of the animation player to give it "
+                               "alt text")
+    return html
