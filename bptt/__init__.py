@@ -48,4 +48,7 @@ __all__ = [
     "numerical_gradient", "numerical_gradient_params", "rel_error", "check_gradient",
     # clipping and optimisers: bptt.clip, bptt.optim
     "grad_norm", "clip_grad_norm", "clip_grad_value", "SGD", "Adagrad", "Adam",
+    # the modules themselves
+    "checks", "clip", "data", "dynamics", "example", "gradcheck", "homework_checks", "losses",
+    "optim", "rnn", "spectral", "train", "validate",
 ]

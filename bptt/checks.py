@@ -796,7 +796,7 @@ def _truncation_mistakes(prob: dict, k: int) -> list:
 
 
 def _backward_shape_hint(key: str, shape: tuple, sz: _Sizes) -> str:
-    T, B, D, H, O = sz.T, sz.B, sz.D, sz.H, sz.O
+    T, B, H, O = sz.T, sz.B, sz.H, sz.O
     n = {"b_h": H, "b_y": O}.get(key)
     if n is not None:
         if shape == (B, n):
@@ -1267,7 +1267,7 @@ def _numgrad_cause(got, x, w, eps) -> str:
                 "use the eps argument, not a fixed step.")
     if _close(got, exact, 1e-8):
         return ("it is the exact derivative, not the centred difference with step eps (which "
-                f"is 3 x**2 + eps**2 on this cubic): compute the finite difference with eps.")
+                "is 3 x**2 + eps**2 on this cubic): compute the finite difference with eps.")
     return ""
 
 

@@ -12,7 +12,6 @@ import pytest
 
 from bptt.optim import SGD, Adagrad, Adam
 from bptt.rnn import init_rnn, rnn_backward, rnn_forward
-from bptt.validate import PARAM_KEYS
 
 SHAPES = {"W_xh": (4, 3), "W_hh": (4, 4), "b_h": (4,), "W_hy": (2, 4), "b_y": (2,)}
 

@@ -31,6 +31,7 @@ import io
 import re
 
 import matplotlib.image as mpimg
+from PIL import Image
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.animation import AbstractMovieWriter, Animation
@@ -38,7 +39,7 @@ from matplotlib.figure import Figure
 
 from ..validate import check_positive_int
 
-__all__ = ["RichOutput", "animation_frames", "show_animation", "show_widget"]
+__all__ = ["RichOutput", "animation_frames", "palette_frames", "show_animation", "show_widget"]
 
 PNG = "image/png"
 HTML = "text/html"
@@ -47,6 +48,52 @@ WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 _GUTTER = 8          # white pixels between the stills of the grid
 _ANIM_IMG = re.compile(r'<img id="(_anim_img[0-9a-f]+)">')
+_ANIM_IMG_WITH_ALT = re.compile(r'<img id="_anim_img[0-9a-f]+" alt="[^"]+">')
+# A frame in to_jshtml()'s output: a base64 PNG in a JavaScript string, whose
+# lines matplotlib continues with a backslash.
+_JS_FRAME = re.compile(r"data:image/png;base64,([A-Za-z0-9+/=\\\n]+)")
+
+
+def _palette_png(b64: str, colors: int) -> str:
+    """Re-encode one base64 PNG as a base64 palette PNG of at most ``colors`` colours."""
+    frame = Image.open(io.BytesIO(base64.b64decode(b64.replace("\\\n", "")))).convert("RGBA")
+    # Composite on white first: quantising keeps no alpha, and a transparent
+    # pixel must not turn black.
+    opaque = Image.alpha_composite(Image.new("RGBA", frame.size, "white"), frame).convert("RGB")
+    out = io.BytesIO()
+    opaque.quantize(colors=colors, method=Image.Quantize.MEDIANCUT).save(
+        out, format="png", optimize=True)
+    return base64.b64encode(out.getvalue()).decode("ascii")
+
+
+def palette_frames(player: str, colors: int = 64) -> str:
+    """Store every frame of a ``to_jshtml()`` player as a palette PNG.
+
+    Parameters
+    ----------
+    player : str
+        The HTML of ``anim.to_jshtml()``.
+    colors : int
+        Most colours kept per frame, in ``[2, 256]``.
+
+    Returns
+    -------
+    str
+        The same player, each frame an 8-bit palette PNG instead of a 32-bit
+        RGBA one. A figure of a few flat colours and their anti-aliased shades
+        looks the same with 64 colours, and its frames are several times
+        lighter, and so are the notebook and the page.
+    """
+    if not isinstance(player, str):
+        raise TypeError(f"player must be the HTML of to_jshtml(), got {type(player).__name__}")
+    colors = check_positive_int("colors", colors)
+    if not 2 <= colors <= 256:
+        raise ValueError(f"colors must be in [2, 256] (a PNG palette), got {colors}")
+    out, n = _JS_FRAME.subn(
+        lambda m: "data:image/png;base64," + _palette_png(m.group(1), colors), player)
+    if n == 0:   # matplotlib changed its template: say so rather than keep big frames
+        raise RuntimeError("found no PNG frame in the player: is it the output of to_jshtml()?")
+    return out
 
 
 class RichOutput:
@@ -154,7 +201,8 @@ def _png_base64(rgba: np.ndarray) -> str:
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def show_animation(anim: Animation, *, alt: str, stills: int = 4, ncols: int = 2) -> RichOutput:
+def show_animation(anim: Animation, *, alt: str, stills: int = 4, ncols: int = 2,
+                   player: str | None = None) -> RichOutput:
     r"""The animation's player for the web, a grid of its frames for print.
 
     Parameters
@@ -169,6 +217,11 @@ def show_animation(anim: Animation, *, alt: str, stills: int = 4, ncols: int = 2
         first to the last (all of them if the animation has fewer).
     ncols : int
         Frames per row of the print version.
+    player : str, optional
+        A player already made from ``anim`` (for example by
+        :func:`bptt.plots.states.animation_html`, with light frames); by
+        default ``anim.to_jshtml()``. Its image gets ``alt`` unless it has
+        alternative text already.
 
     Returns
     -------
@@ -191,9 +244,14 @@ def show_animation(anim: Animation, *, alt: str, stills: int = 4, ncols: int = 2
     if not frames:
         raise ValueError("anim has no frames to show")
     picked = [frames[i] for i in _still_indices(len(frames), stills)]
-    player = anim.to_jshtml()
+    if player is None:
+        player = anim.to_jshtml()
+    elif not isinstance(player, str):
+        raise TypeError(f"player must be None or the HTML of a player, got {type(player).__name__}")
     player, n_subs = _ANIM_IMG.subn(
         lambda m: f'<img id="{m.group(1)}" alt="{html.escape(alt, quote=True)}">', player)
+    if n_subs == 0 and len(_ANIM_IMG_WITH_ALT.findall(player)) == 1:
+        n_subs = 1    # the player came with its alternative text
     if n_subs != 1:   # matplotlib changed its template: say so rather than lose the alt text
         raise RuntimeError("could not find the image of the animation player to give it alt text")
     return RichOutput({

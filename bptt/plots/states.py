@@ -20,8 +20,6 @@ rescaled recurrent matrices from :func:`bptt.spectral.with_spectral_radius`.
 """
 from __future__ import annotations
 
-import base64
-import io
 import re
 from html import escape as escape_html
 from typing import Sequence
@@ -32,11 +30,11 @@ import numpy as np
 from matplotlib.animation import FuncAnimation
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from PIL import Image
 
 from ..rnn import rnn_forward
 from ..spectral import with_spectral_radius
 from ..validate import check_array, check_params, check_positive_float, check_positive_int
+from .display import palette_frames
 
 __all__ = ["plot_hidden_trajectories", "plot_trajectories_by_radius", "plot_state_norms",
            "draw_trajectories", "trajectory_widget", "animate_trajectories", "animation_html"]
@@ -427,24 +425,9 @@ def animate_trajectories(params: dict, x: np.ndarray, radii: Sequence[float], *,
     return anim
 
 
-# Each frame of ``to_jshtml()`` is a JavaScript string holding a base64 PNG,
-# broken into lines that end with a backslash (JavaScript's line continuation).
-_JSHTML_FRAME = re.compile(r"data:image/png;base64,([A-Za-z0-9+/=\\\n]+)")
 _PLAYER_MODES = ("once", "loop", "reflect")
 # The player's one image element, which shows the current frame.
 _JSHTML_IMG = re.compile(r'<img id="(_anim_img[0-9a-f]+)">')
-
-
-def _palette_png(b64: str, colors: int) -> str:
-    """Re-encode one base64 RGBA PNG as a base64 palette PNG of at most ``colors`` colours."""
-    frame = Image.open(io.BytesIO(base64.b64decode(b64.replace("\\\n", "")))).convert("RGBA")
-    # Composite on white first: quantising keeps no alpha, and a transparent
-    # pixel must not turn black.
-    opaque = Image.alpha_composite(Image.new("RGBA", frame.size, "white"), frame).convert("RGB")
-    out = io.BytesIO()
-    opaque.quantize(colors=colors, method=Image.Quantize.MEDIANCUT).save(out, format="png",
-                                                                         optimize=True)
-    return base64.b64encode(out.getvalue()).decode("ascii")
 
 
 def animation_html(anim: FuncAnimation, *, alt: str | None = None, colors: int = 64,
@@ -490,8 +473,7 @@ def animation_html(anim: FuncAnimation, *, alt: str | None = None, colors: int =
         raise ValueError(f"alt must be None or a non-empty description of the image, got {alt!r}")
     with mpl.rc_context({"savefig.dpi": "figure"}):
         html = anim.to_jshtml(default_mode=default_mode)
-    html = _JSHTML_FRAME.sub(
-        lambda m: "data:image/png;base64," + _palette_png(m.group(1), colors), html)
+    html = palette_frames(html, colors)
     if alt is not None:
         text = escape_html(alt.strip(), quote=True)
         html, n = _JSHTML_IMG.subn(lambda m: f'<img id="{m.group(1)}" alt="{text}">', html)

@@ -27,9 +27,6 @@ them. The kinds of graph are
 """
 from __future__ import annotations
 
-import base64
-import io
-import re
 from dataclasses import dataclass
 from typing import Mapping
 
@@ -40,9 +37,9 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch, Rectangle
 from matplotlib.path import Path
-from PIL import Image
 
 from ..validate import check_positive_float, check_positive_int
+from .display import palette_frames
 
 __all__ = ["KINDS", "HIGHLIGHTS", "Node", "Edge", "unrolled_graph", "draw_unrolled_graph",
            "draw_graph_kinds", "unrolled_graph_widget", "animate_unrolled", "plot_memory"]
@@ -506,27 +503,6 @@ def unrolled_graph_widget(T_max: int = 10):
     )
 
 
-# A frame in to_jshtml()'s output: a base64 PNG in a JavaScript string, whose
-# lines matplotlib continues with a backslash.
-_JS_FRAME = re.compile(r"data:image/png;base64,([A-Za-z0-9+/=\\\n]+)")
-
-
-def _palette_png(b64: str, colors: int) -> str:
-    """A base64 PNG redrawn with at most ``colors`` colours, as base64 on one line.
-
-    A diagram uses a handful of flat colours plus the anti-aliased shades
-    between them: 64 colours are indistinguishable from the original, and the
-    file is several times smaller than the RGBA PNG matplotlib writes.
-    """
-    raw = base64.b64decode(b64.replace("\\\n", ""))
-    # The figures are opaque (white face), so dropping alpha loses nothing.
-    image = Image.open(io.BytesIO(raw)).convert("RGB")
-    small = io.BytesIO()
-    image.quantize(colors=colors, method=Image.Quantize.MEDIANCUT).save(
-        small, format="png", optimize=True)
-    return base64.b64encode(small.getvalue()).decode("ascii")
-
-
 class _CompactAnimation(FuncAnimation):
     """A FuncAnimation whose stored frames are small.
 
@@ -551,12 +527,7 @@ class _CompactAnimation(FuncAnimation):
         if self._colors is None or not embed_frames:
             return html
         if not hasattr(self, "_compact_html"):
-            compact, n = _JS_FRAME.subn(
-                lambda m: "data:image/png;base64," + _palette_png(m.group(1), self._colors),
-                html)
-            if n == 0:   # matplotlib changed its template: say so, do not store big frames
-                raise RuntimeError("found no PNG frame in the output of to_jshtml()")
-            self._compact_html = compact
+            self._compact_html = palette_frames(html, self._colors)
         return self._compact_html
 
 
