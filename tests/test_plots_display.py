@@ -22,7 +22,8 @@ import pytest  # noqa: E402
 from matplotlib.animation import FuncAnimation  # noqa: E402
 
 from bptt.plots.display import (  # noqa: E402
-    PNG, WIDGET_VIEW, RichOutput, animation_frames, show_animation, show_widget)
+    PNG, WIDGET_VIEW, RichOutput, animation_frames, palette_frames, show_animation,
+    show_widget)
 
 COLOURS = [(1, 0, 0), (0, 1, 0), (0, 0, 1), (1, 1, 0), (0, 1, 1), (1, 0, 1), (0.5, 0.5, 0.5)]
 W_PX, H_PX = 60, 40       # frame size in pixels: figsize (1.2, 0.8) at dpi 50
@@ -159,3 +160,75 @@ def test_rich_output_returns_a_copy():
     out = RichOutput({"text/plain": "x"})
     out._repr_mimebundle_()["text/plain"] = "changed"
     assert out.bundle == {"text/plain": "x"}
+
+
+# --- palette_frames and a ready player -------------------------------------
+
+_FRAME_B64 = re.compile(r"data:image/png;base64,([A-Za-z0-9+/=\\\n]+)")
+
+
+def _frame_pixels(player: str) -> list[np.ndarray]:
+    """Every frame of a player, decoded to RGB in [0, 1]."""
+    frames = []
+    for b64 in _FRAME_B64.findall(player):
+        raw = base64.b64decode(b64.replace("\\\n", ""))
+        frames.append(mpimg.imread(io.BytesIO(raw), format="png")[..., :3])
+    return frames
+
+
+def test_palette_frames_keeps_every_frame_and_its_colour():
+    player = colour_animation(5).to_jshtml()
+    light = palette_frames(player, colors=8)
+    before, after = _frame_pixels(player), _frame_pixels(light)
+    assert len(after) == len(before) == 5
+    for k, frame in enumerate(after):
+        assert frame.shape == before[k].shape
+        # Each frame is one flat colour: the palette keeps it (to 8-bit rounding).
+        np.testing.assert_allclose(frame[H_PX // 2, W_PX // 2], COLOURS[k], atol=1 / 255)
+
+
+def test_palette_frames_are_lighter_on_a_line_plot():
+    fig, ax = plt.subplots(figsize=(4, 3), dpi=80)
+    line, = ax.plot([], [])
+    ax.set_xlim(0, 1)
+    ax.set_ylim(-1, 1)
+    xs = np.linspace(0, 1, 200)
+
+    def draw(k):
+        line.set_data(xs, np.sin(2 * np.pi * (xs + k / 6)))
+        return (line,)
+
+    player = FuncAnimation(fig, draw, frames=6).to_jshtml()
+    assert len(palette_frames(player, colors=64)) < 0.7 * len(player)
+
+
+@pytest.mark.parametrize("bad, error, match", [
+    (("not a player", 64), RuntimeError, "found no PNG frame"),
+    ((b"bytes", 64), TypeError, "player must be the HTML of to_jshtml"),
+    (("x", 1), ValueError, r"colors must be in \[2, 256\]"),
+    (("x", 300), ValueError, r"colors must be in \[2, 256\]"),
+])
+def test_palette_frames_errors(bad, error, match):
+    with pytest.raises(error, match=match):
+        palette_frames(*bad)
+
+
+def test_show_animation_uses_a_ready_player_and_keeps_its_alt_text():
+    anim = colour_animation(3)
+    ready = re.sub(r'<img id="(_anim_img[0-9a-f]+)">', r'<img id="\1" alt="Given.">',
+                   anim.to_jshtml())
+    out = show_animation(anim, alt="Ignored, the player has its own.", player=ready)
+    html_out = out._repr_mimebundle_()["text/html"]
+    assert html_out == ready
+    assert PNG in out._repr_mimebundle_()
+
+
+def test_show_animation_gives_a_ready_player_without_alt_its_alt():
+    anim = colour_animation(3)
+    out = show_animation(anim, alt="Three colours.", player=anim.to_jshtml())
+    assert 'alt="Three colours."' in out._repr_mimebundle_()["text/html"]
+
+
+def test_show_animation_refuses_a_player_that_is_not_html():
+    with pytest.raises(TypeError, match="player must be None or the HTML of a player"):
+        show_animation(colour_animation(2), alt="x", player=3)
