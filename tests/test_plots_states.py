@@ -22,8 +22,11 @@ from bptt.spectral import with_spectral_radius  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
-def close_figures():
-    yield
+def default_style_and_close_figures():
+    """Matplotlib's default style whatever an earlier test left in rcParams
+    (the book style's grid adds shades that a 16-colour palette must round)."""
+    with plt.style.context("default"):
+        yield
     plt.close("all")
 
 
