@@ -31,7 +31,7 @@ APT_INSTALL = DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-rec
 TEX_PACKAGES := texlive-xetex latexmk texlive-latex-extra texlive-fonts-recommended \
 	texlive-fonts-extra texlive-plain-generic
 
-.PHONY: book test unit nbval browser pdf lab serve clean venv offline-assets homework grade
+.PHONY: book test unit nbval browser pdf lab serve clean venv offline-assets homework grade notebooks
 
 venv: $(STAMP)
 
@@ -48,7 +48,7 @@ $(NPM_STAMP): $(VENDOR)/package.json $(VENDOR)/package-lock.json
 
 # The widget manager is embed-amd.js (self-contained) plus the fonts its CSS
 # refers to; its other bundles and the source maps are left out.
-$(OFFLINE_STAMP): $(NPM_STAMP) $(VENDOR)/widgets-offline.js
+$(OFFLINE_STAMP): $(NPM_STAMP) $(VENDOR)/widgets-offline.js $(VENDOR)/book.css
 	rm -rf $(OFFLINE)
 	mkdir -p $(OFFLINE)/html-manager $(OFFLINE)/requirejs
 	cp -R $(VENDOR)/node_modules/mathjax/es5 $(OFFLINE)/mathjax
@@ -56,7 +56,7 @@ $(OFFLINE_STAMP): $(NPM_STAMP) $(VENDOR)/widgets-offline.js
 	find $(VENDOR)/node_modules/@jupyter-widgets/html-manager/dist -maxdepth 1 -type f \
 		! -name '*.map' ! -name '*embed.js' ! -name 'libembed-amd.js' \
 		-exec cp {} $(OFFLINE)/html-manager/ \;
-	cp $(VENDOR)/widgets-offline.js $(OFFLINE)/
+	cp $(VENDOR)/widgets-offline.js $(VENDOR)/book.css $(OFFLINE)/
 	@# Sphinx copies static files only when some page is rewritten: drop the
 	@# old HTML so that new assets reach _build/html/_static.
 	rm -rf _build/html
@@ -84,6 +84,13 @@ nbval: $(STAMP)
 	$(BIN)/pytest --nbval chapters --nbval-current-env \
 		--nbval-sanitize-with tests/nbval_sanitize.cfg \
 		--ignore=chapters/homework/student
+
+# Re-run chapter notebooks in place after editing them (NB=path to choose;
+# default every chapter): code cells, widget state, and the {eval} results of
+# the Markdown cells, which JupyterLab and the book show (chapters/_ext/).
+NB ?= $(wildcard chapters/[0-9][0-9]-*.ipynb)
+notebooks: $(STAMP)
+	$(BIN)/python chapters/_ext/run_notebook.py $(NB)
 
 # The student versions of the assignments (solutions stripped) and one zip per
 # assignment, into _build/homework/; nothing is written anywhere else.

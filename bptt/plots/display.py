@@ -10,8 +10,14 @@ builder prefers to text, so that animations and widgets print as figures.
 
 * :func:`show_animation`: a ``FuncAnimation``'s player, and a grid of a few of
   its frames as the still.
-* :func:`show_widget`: a widget, and a figure of your choosing as the still
-  (typically the widget's plot at its initial values).
+* :func:`show_widget`: a widget, a figure of your choosing as the still
+  (typically the widget's plot at its initial values) and, for the HTML book,
+  which has no kernel to redraw the figure, a slider over pre-rendered frames
+  (:func:`bptt.plots.frames.frame_slider`).
+
+The HTML book prefers ``text/html`` to a widget view (``_config.yml`` sets
+that priority), so it shows the frames; JupyterLab with a kernel shows the
+live widget.
 
 Use either as the last expression of a cell, and give the cell the figure
 metadata every figure of the book has (``mystnb.figure.caption``,
@@ -47,6 +53,10 @@ TEXT = "text/plain"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 _GUTTER = 8          # white pixels between the stills of the grid
+# matplotlib's player links Font Awesome 4 from a CDN; the book's theme ships
+# Font Awesome, whose classes the player's buttons use, so the link only tells
+# a third party who reads the page (and fails offline).
+_CDN_LINK = re.compile(r'<link rel="stylesheet"\s+href="https?://[^"]*font-awesome[^"]*">\s*')
 _ANIM_IMG = re.compile(r'<img id="(_anim_img[0-9a-f]+)">')
 _ANIM_IMG_WITH_ALT = re.compile(r'<img id="_anim_img[0-9a-f]+" alt="[^"]+">')
 # A frame in to_jshtml()'s output: a base64 PNG in a JavaScript string, whose
@@ -248,6 +258,7 @@ def show_animation(anim: Animation, *, alt: str, stills: int = 4, ncols: int = 2
         player = anim.to_jshtml()
     elif not isinstance(player, str):
         raise TypeError(f"player must be None or the HTML of a player, got {type(player).__name__}")
+    player = _CDN_LINK.sub("", player)
     player, n_subs = _ANIM_IMG.subn(
         lambda m: f'<img id="{m.group(1)}" alt="{html.escape(alt, quote=True)}">', player)
     if n_subs == 0 and len(_ANIM_IMG_WITH_ALT.findall(player)) == 1:
@@ -261,8 +272,8 @@ def show_animation(anim: Animation, *, alt: str, stills: int = 4, ncols: int = 2
     })
 
 
-def show_widget(widget, still: Figure) -> RichOutput:
-    """A live widget for the web and the notebook, a figure for print.
+def show_widget(widget, still: Figure, *, frames: str | None = None) -> RichOutput:
+    """A live widget for the notebook, pre-rendered frames for the web, a figure for print.
 
     Parameters
     ----------
@@ -273,13 +284,18 @@ def show_widget(widget, still: Figure) -> RichOutput:
         What the printed book shows instead, for example the widget's plot at
         its initial values. It is closed here, so that the notebook does not
         also show it on its own.
+    frames : str, optional
+        What the HTML book shows instead of the live widget: the output of
+        :func:`bptt.plots.frames.frame_slider` over the widget's parameters.
+        Without it the HTML book would show a slider that moves and changes
+        nothing.
 
     Returns
     -------
     RichOutput
-        The widget's own representations (its view, which the HTML book and
-        Jupyter render, and its ``text/plain``) plus ``image/png``: the still,
-        base64.
+        The widget's own representations (its view, which Jupyter renders
+        with a kernel, and its ``text/plain``), ``image/png``: the still,
+        base64, and ``text/html``: ``frames``, if given.
     """
     bundle = getattr(widget, "_repr_mimebundle_", None)
     bundle = bundle() if callable(bundle) else None
@@ -292,4 +308,8 @@ def show_widget(widget, still: Figure) -> RichOutput:
     still.savefig(buf, format="png")
     plt.close(still)
     bundle[PNG] = base64.b64encode(buf.getvalue()).decode("ascii")
+    if frames is not None:
+        if not isinstance(frames, str) or 'class="bptt-frames"' not in frames:
+            raise TypeError("frames must be the HTML of bptt.plots.frames.frame_slider")
+        bundle[HTML] = frames
     return RichOutput(bundle)
