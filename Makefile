@@ -48,7 +48,7 @@ $(NPM_STAMP): $(VENDOR)/package.json $(VENDOR)/package-lock.json
 
 # The widget manager is embed-amd.js (self-contained) plus the fonts its CSS
 # refers to; its other bundles and the source maps are left out.
-$(OFFLINE_STAMP): $(NPM_STAMP) $(VENDOR)/widgets-offline.js $(VENDOR)/book.css
+$(OFFLINE_STAMP): $(NPM_STAMP) $(VENDOR)/widgets-offline.js $(VENDOR)/book.css $(VENDOR)/book.js
 	rm -rf $(OFFLINE)
 	mkdir -p $(OFFLINE)/html-manager $(OFFLINE)/requirejs
 	cp -R $(VENDOR)/node_modules/mathjax/es5 $(OFFLINE)/mathjax
@@ -56,7 +56,7 @@ $(OFFLINE_STAMP): $(NPM_STAMP) $(VENDOR)/widgets-offline.js $(VENDOR)/book.css
 	find $(VENDOR)/node_modules/@jupyter-widgets/html-manager/dist -maxdepth 1 -type f \
 		! -name '*.map' ! -name '*embed.js' ! -name 'libembed-amd.js' \
 		-exec cp {} $(OFFLINE)/html-manager/ \;
-	cp $(VENDOR)/widgets-offline.js $(VENDOR)/book.css $(OFFLINE)/
+	cp $(VENDOR)/widgets-offline.js $(VENDOR)/book.css $(VENDOR)/book.js $(OFFLINE)/
 	@# Sphinx copies static files only when some page is rewritten: drop the
 	@# old HTML so that new assets reach _build/html/_static.
 	rm -rf _build/html

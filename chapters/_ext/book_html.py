@@ -1,0 +1,31 @@
+"""Sphinx extension: small fixes to the HTML pages that only the book's side can make.
+
+sphinx-thebe, which Jupyter Book always loads (this book does not use Thebe),
+adds its configuration script twice to every page (once with an empty file
+name, once with none), and the second ``const THEBE_JS_URL`` declaration
+throws; sphinx-togglebutton's configuration is doubled the same way. Here
+each page's script list keeps the first of identical entries.
+"""
+from __future__ import annotations
+
+
+def _dedupe_scripts(app, pagename, templatename, context, doctree):
+    scripts = context.get("script_files")
+    if not scripts:
+        return
+    seen, kept = set(), []
+    for script in scripts:
+        # A _JavaScript (Sphinx 7.4) is its file name (None or "" for inline
+        # code: the two copies differ there) and its attributes, the inline
+        # body among them.
+        key = (getattr(script, "filename", script) or "",
+               repr(sorted(getattr(script, "attributes", {}).items())))
+        if key not in seen:
+            seen.add(key)
+            kept.append(script)
+    context["script_files"] = kept
+
+
+def setup(app):
+    app.connect("html-page-context", _dedupe_scripts, priority=900)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
