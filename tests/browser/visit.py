@@ -56,6 +56,9 @@ class Visit:
     animations: list = field(default_factory=list)
     overflow_px: int = 0
     maths_ready: bool = False
+    scrolling_maths: list = field(default_factory=list)    # phone: wide maths and their cue
+    sliders: list = field(default_factory=list)            # frame sliders moved
+    print_view: dict = field(default_factory=dict)         # what print (PDF) shows
 
 
 # Everything that is read from the page's DOM in one go, after MathJax and
@@ -110,6 +113,42 @@ _PROBE_JS = r"""
     const fig = a.closest("figure");
     return fig && fig.querySelector("figcaption") ? fig.querySelector("figcaption").textContent.trim() : null;
   });
+  // Display maths wider than its column (cut off, or scrolling, on a laptop).
+  const wide_maths = Array.from(article.querySelectorAll("div.math"))
+    .filter((m) => m.scrollWidth > m.clientWidth + 1)
+    .map((m) => `${m.scrollWidth - m.clientWidth} px: ${m.textContent.trim().slice(0, 70)}`);
+  // Code in exercises and solutions that scrolls sideways.
+  const wide_code = Array.from(article.querySelectorAll(".exercise pre, .solution pre"))
+    .filter((p) => p.scrollWidth > p.clientWidth + 1)
+    .map((p) => `${p.scrollWidth - p.clientWidth} px: ${p.textContent.trim().slice(0, 60)}`);
+  const seen_ids = {};
+  document.querySelectorAll("[id]").forEach((el) => { seen_ids[el.id] = (seen_ids[el.id] || 0) + 1; });
+  const duplicate_ids = Object.keys(seen_ids).filter((id) => seen_ids[id] > 1);
+  // Controls a screen reader cannot name: inputs, buttons, things acting as buttons.
+  const nameOf = (el) => {
+    const by = el.getAttribute("aria-labelledby");
+    const labelled = by ? by.split(/\s+/).map((i) => (document.getElementById(i) || {}).textContent || "").join(" ") : "";
+    return (el.getAttribute("aria-label") || labelled || (el.labels && el.labels.length ? el.labels[0].textContent : "")
+            || el.getAttribute("title") || (el.tagName === "INPUT" ? "" : el.textContent) || "").trim();
+  };
+  const unnamed_controls = Array.from(article.querySelectorAll(
+      "input:not([type=hidden]), button, select, textarea, [role=button], [role=slider]"))
+    .filter((el) => !nameOf(el))
+    .map((el) => el.outerHTML.slice(0, 120));
+  // Numbers the code quotes in the text ({eval}): plain text, not bold.
+  const bold_quotes = Array.from(article.querySelectorAll("span.output.text_plain"))
+    .filter((el) => !el.closest(".cell_output") && Number(getComputedStyle(el).fontWeight) >= 600)
+    .map((el) => el.textContent);
+  const frame_sliders = Array.from(article.querySelectorAll(".bptt-frames")).map((f) => {
+    const fig = f.closest("figure");
+    const img = f.querySelector("img.bptt-frame");
+    return {
+      caption: fig && fig.querySelector("figcaption") ? fig.querySelector("figcaption").textContent.trim() : null,
+      alt: img ? (img.getAttribute("alt") || "").trim() : "",
+      n_inputs: f.querySelectorAll("input.bptt-slider").length,
+      note: (f.querySelector(".bptt-live-note") || {}).textContent || "",
+    };
+  });
   const here = location.origin;
   const links = Array.from(document.querySelectorAll("a[href]"))
     .map((a) => a.href)
@@ -128,6 +167,7 @@ _PROBE_JS = r"""
     maths_typeset: maths.filter((m) => m.querySelector("mjx-container")).length,
     math_errors: document.querySelectorAll("mjx-merror").length,
     imgs, widgets, figures, animations, links, launch,
+    wide_maths, wide_code, duplicate_ids, unnamed_controls, bold_quotes, frame_sliders,
     prev: href(".prev-next-area a.left-prev"),
     next: href(".prev-next-area a.right-next"),
     sidebar: Array.from(document.querySelectorAll("nav.bd-docs-nav a.reference.internal")).map((a) => a.href),
@@ -197,8 +237,11 @@ class Visitor:
             laptop.probe = lpage.evaluate(_PROBE_JS)
             laptop.solutions = _click_solutions(lpage)
             laptop.animations = _play_animations(lpage)
+            laptop.sliders = _move_sliders(lpage)
+            laptop.print_view = _print_view(lpage)
             ppage.wait_for_load_state("load")
             _settle(ppage, phone)
+            phone.scrolling_maths = ppage.evaluate(_SCROLLING_MATHS_JS)
         finally:
             for context, _ in opened:
                 context.close()
@@ -294,6 +337,56 @@ def _play_animations(page) -> list[dict]:
         out.append(dict(index=i, frame_changed=changed and after != before, n_buttons=buttons.count(),
                         icon_widths=icons))
     return out
+
+
+# On a phone, display maths that is wider than the screen scrolls inside its
+# box; the box must show that it does (book.css draws shadows at its edges).
+_SCROLLING_MATHS_JS = """
+() => Array.from(document.querySelectorAll("article div.math"))
+  .filter((m) => m.scrollWidth > m.clientWidth + 1)
+  .map((m) => ({text: m.textContent.trim().slice(0, 60),
+                overflow_x: getComputedStyle(m).overflowX,
+                cue: getComputedStyle(m).backgroundImage.includes("gradient")}))
+"""
+
+
+def _move_sliders(page) -> list[dict]:
+    """Move each frame slider to its other end: does the image change, and its value label?"""
+    out = []
+    sliders = page.locator(".bptt-frames input.bptt-slider")
+    for i in range(sliders.count()):
+        slider = sliders.nth(i)
+        slider.scroll_into_view_if_needed()
+        img = slider.locator("xpath=ancestor::div[contains(@class, 'bptt-frames')]//img").first
+        label = slider.locator("xpath=following-sibling::output").first
+        before, label_before = img.get_attribute("src"), label.text_content()
+        end = slider.get_attribute("max") if slider.input_value() != slider.get_attribute("max") else "0"
+        slider.fill(end)            # a range input: sets the value and fires "input"
+        out.append(dict(index=i, frame_changed=img.get_attribute("src") != before,
+                        label_changed=label.text_content() != label_before,
+                        label=label.text_content()))
+    return out
+
+
+_PRINT_JS = """
+() => {
+  const shown = (el) => el.checkVisibility() && el.getBoundingClientRect().width > 0;
+  const controls = Array.from(document.querySelectorAll(
+      ".anim-buttons, .anim-state, .anim-slider, .bptt-controls, .bptt-live-note, .jupyter-widgets"));
+  const stills = Array.from(document.querySelectorAll(".animation img, .bptt-frames img"));
+  return {controls_shown: controls.filter(shown).length, stills: stills.length,
+          stills_shown: stills.filter(shown).length};
+}
+"""
+
+
+def _print_view(page) -> dict:
+    """What the page shows when printed: stills, no players or sliders."""
+    page.emulate_media(media="print")
+    try:
+        return page.evaluate(_PRINT_JS)
+    finally:
+        page.emulate_media(media="screen")
 
 
 _TEX = re.compile(r"\\[A-Za-z]{2,}|\\[()\[\]]|\$\$|(?<![\w$])\$[^$\s][^$]*?\$(?![\w$])")
