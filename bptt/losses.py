@@ -170,13 +170,15 @@ def mse_loss(y: np.ndarray, target: np.ndarray, mask: np.ndarray | None = None):
 
     Notes
     -----
-    With weights :math:`w_{tb}` (all 1 without a mask),
+    With weights :math:`w_{tb}` (all 1 without a mask) and the target
+    :math:`y^\star` (``target``; the book writes targets with a star, never a
+    hat, which the anchors use for predictions),
 
     .. math::
 
-        L = \frac{\sum_{t,b,o} w_{tb} (y_{tbo} - \hat y_{tbo})^2}{O \sum_{t,b} w_{tb}},
+        L = \frac{\sum_{t,b,o} w_{tb} (y_{tbo} - y^\star_{tbo})^2}{O \sum_{t,b} w_{tb}},
         \qquad
-        \frac{\partial L}{\partial y_{tbo}} = \frac{2\, w_{tb} (y_{tbo} - \hat y_{tbo})}
+        \frac{\partial L}{\partial y_{tbo}} = \frac{2\, w_{tb} (y_{tbo} - y^\star_{tbo})}
                                                  {O \sum_{t,b} w_{tb}}.
     """
     y = check_array("y", y, ("T", "B", "O"))
