@@ -109,6 +109,14 @@ def test_animation_bundle_has_player_with_alt_text_and_text():
     assert repr(out) == out.bundle["text/plain"]
 
 
+def test_animation_player_asks_no_other_host_and_names_its_slider():
+    player = show_animation(colour_animation(3), alt="x").bundle["text/html"]
+    # matplotlib links Font Awesome from a CDN; the book's theme ships it.
+    assert "<link" not in player and "http" not in player
+    sliders = re.findall(r'<input [^>]*class="anim-slider"[^>]*>', player)
+    assert len(sliders) == 1 and 'aria-label="Animation frame"' in sliders[0]
+
+
 @pytest.mark.filterwarnings("ignore:Animation was deleted without rendering")
 @pytest.mark.parametrize("kwargs, error, match", [
     (dict(anim="not an animation", alt="x"), TypeError, r"anim must be a matplotlib\.animation\.Animation, got str"),

@@ -64,6 +64,18 @@ _ANIM_IMG_WITH_ALT = re.compile(r'<img id="_anim_img[0-9a-f]+" alt="[^"]+">')
 _JS_FRAME = re.compile(r"data:image/png;base64,([A-Za-z0-9+/=\\\n]+)")
 
 
+# The player's frame slider has no label (its buttons and radio buttons do):
+# a screen reader would announce a nameless slider.
+_ANIM_SLIDER = re.compile(r'<input id="_anim_slider([0-9a-f]+)" type="range" class="anim-slider"')
+
+
+def _accessible_player(player: str) -> str:
+    """Give the player's frame slider an accessible name."""
+    return _ANIM_SLIDER.sub(
+        lambda m: f'<input id="_anim_slider{m.group(1)}" type="range" class="anim-slider" '
+                  f'aria-label="Animation frame"', player)
+
+
 def _palette_png(b64: str, colors: int) -> str:
     """Re-encode one base64 PNG as a base64 palette PNG of at most ``colors`` colours."""
     frame = Image.open(io.BytesIO(base64.b64decode(b64.replace("\\\n", "")))).convert("RGBA")
@@ -258,7 +270,7 @@ def show_animation(anim: Animation, *, alt: str, stills: int = 4, ncols: int = 2
         player = anim.to_jshtml()
     elif not isinstance(player, str):
         raise TypeError(f"player must be None or the HTML of a player, got {type(player).__name__}")
-    player = _CDN_LINK.sub("", player)
+    player = _accessible_player(_CDN_LINK.sub("", player))
     player, n_subs = _ANIM_IMG.subn(
         lambda m: f'<img id="{m.group(1)}" alt="{html.escape(alt, quote=True)}">', player)
     if n_subs == 0 and len(_ANIM_IMG_WITH_ALT.findall(player)) == 1:
