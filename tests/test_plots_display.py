@@ -227,7 +227,10 @@ def test_show_animation_uses_a_ready_player_and_keeps_its_alt_text():
                    anim.to_jshtml())
     out = show_animation(anim, alt="Ignored, the player has its own.", player=ready)
     html_out = out._repr_mimebundle_()["text/html"]
-    assert html_out == ready
+    # The player is used as given, but for the CDN link and the slider's name.
+    assert 'alt="Given."' in html_out and "Ignored" not in html_out
+    assert html_out.replace(' aria-label="Animation frame"', "") == re.sub(
+        r'<link rel="stylesheet"\s+href="[^"]*">\s*', "", ready)
     assert PNG in out._repr_mimebundle_()
 
 
