@@ -38,3 +38,15 @@
     };
   });
 })();
+
+/* Every dropdown's button (solutions, hidden outputs) is named "Toggle hidden
+   content" by sphinx-togglebutton: a screen reader cannot tell one solution
+   from the next. Name each after the title it sits in. */
+window.addEventListener("load", function () {
+  "use strict";
+  document.querySelectorAll(".admonition-title .toggle-button").forEach(function (button) {
+    const title = button.closest(".admonition-title");
+    const text = title ? title.textContent.replace(/\s+/g, " ").trim() : "";
+    if (text) button.setAttribute("aria-label", "Show or hide: " + text);
+  });
+});
