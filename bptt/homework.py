@@ -17,6 +17,10 @@ instructors who use nbgrader can use them unchanged:
   ``solution`` false, with ``points`` and a unique ``grade_id``, is an
   automatic test (typically ``bptt.checks.check_rnn_forward(rnn_forward)``).
   It earns its points when it runs without an error.
+* **The install cell.** The first code cell (id ``install-bptt``, written by
+  ``chapters/_ext/launch_cell.py``) installs the package on Colab or Binder
+  when it is missing. Students need it, so the release keeps it; it is no
+  question, and the grader replaces it by a cell that installs nothing.
 
 Three commands (``python -m bptt.homework --help``)::
 
@@ -29,9 +33,10 @@ student's notebooks (``alice/hw1-forward.ipynb``). Every notebook runs in a
 fresh kernel (in a temporary copy, so nothing it writes lands here) with a
 time limit per cell and per notebook, and with its printed output capped.
 The check cells are first put back as the instructor wrote them (matched by
-``grade_id``, re-added at the end when deleted), and before each one the
-package's reference modules are reloaded and the student's functions are
-refused if they are the package's own. A cell that raises, a kernel that
+``grade_id``, re-added at the end when deleted), and the install cell is
+replaced by one that installs nothing. Before each check cell the package's
+reference modules are reloaded and the student's functions are refused if
+they are the package's own. A cell that raises, a kernel that
 dies, a cell that never ends and a notebook that prints megabytes are all
 recorded in the CSV, and grading goes on with the next cell or notebook.
 
@@ -62,7 +67,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = [
-    "BEGIN_SOLUTION", "END_SOLUTION", "CODE_STUB", "TEXT_STUB",
+    "BEGIN_SOLUTION", "END_SOLUTION", "CODE_STUB", "TEXT_STUB", "INSTALL_CELL_ID",
+    "GRADER_INSTALL_CELL",
     "Question", "load_notebook", "dumps_notebook", "questions", "solution_lines",
     "release_notebook", "release", "write_pages", "grade_submission", "grade", "main",
 ]
@@ -73,6 +79,20 @@ END_SOLUTION = "### END SOLUTION"
 CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
 #: What replaces a written answer.
 TEXT_STUB = "YOUR ANSWER HERE"
+#: The id of every notebook's first code cell, which installs the package on
+#: Colab or Binder when it is missing (``chapters/_ext/launch_cell.py``). The
+#: release keeps it; it is no question; the grader runs :data:`GRADER_INSTALL_CELL`
+#: in its place, so grading never installs anything.
+INSTALL_CELL_ID = "install-bptt"
+#: What the grader runs instead of the install cell: nothing to install, and a
+#: clear error (recorded by every check) if the grading kernel lacks ``bptt``.
+GRADER_INSTALL_CELL = (
+    "# The grader runs this instead of the install cell: it installs nothing.\n"
+    "import importlib.util\n"
+    "\n"
+    'if importlib.util.find_spec("bptt") is None:\n'
+    '    raise ModuleNotFoundError("the grading kernel has no bptt package: install it "\n'
+    '                              "in the environment of the kernel python3")')
 
 #: The repository root, for the commands' default paths.
 ROOT = Path(__file__).resolve().parents[1]
@@ -291,13 +311,17 @@ def _stub_cell(cell: dict) -> dict:
 
 
 def _book_note(filename: str) -> dict:
-    """The note the book adds under the title: what the page is, and the download link."""
-    source = ("```{note}\n"
-              "This is the assignment as students receive it: the functions are stubs that "
-              "raise `NotImplementedError`, so the page shows no outputs. Download "
-              f"{{download}}`the notebook <{filename}>`, run it in an environment with the "
-              "`bptt` package (see {doc}`../index`), and fill in every cell marked "
-              f"`YOUR CODE HERE` or `{TEXT_STUB}`.\n```")
+    """The note the book's page shows under the title: what the page is, and how to start.
+
+    Plain Markdown, no MyST role: the same cell is what a student sees after
+    opening the page's notebook on Colab (which shows roles as raw text).
+    ``filename`` is kept for callers; the page's download button gives the file.
+    """
+    source = ("> **The assignment as you receive it.** Nothing in it has been run: its "
+              "functions are stubs that raise `NotImplementedError` until you write them. "
+              "Download this notebook, or open it on Colab or Binder, with the buttons at "
+              "the top of the book's page; the book's Homework page explains how to run "
+              "it and how to check your work.")
     return {"cell_type": "markdown", "id": "book-download-note", "metadata": {},
             "source": source}
 
@@ -333,7 +357,10 @@ def release_notebook(nb: dict, *, for_book: bool = False, filename: str = "noteb
     questions(nb)
     cells = [_stub_cell(c) for c in nb["cells"]]
     if for_book:
-        cells.insert(1, _book_note(filename))
+        # Under the title, and under the install cell that follows it (which
+        # the book hides): the install cell stays the notebook's first code cell.
+        at = 2 if len(cells) > 1 and cells[1].get("id") == INSTALL_CELL_ID else 1
+        cells.insert(at, _book_note(filename))
     meta = {k: v for k, v in nb.get("metadata", {}).items() if k in ("kernelspec", "language_info")}
     out = {"cells": cells, "metadata": meta, "nbformat": nb.get("nbformat", 4),
            "nbformat_minor": nb.get("nbformat_minor", 5)}
@@ -370,10 +397,15 @@ def _write_zip(path: Path, members: dict) -> None:
 
 def _zip_readme(stem: str) -> str:
     return (f"{stem}: an assignment of the Backpropagation Through Time book.\n\n"
-            f"Open {stem}.ipynb in Jupyter, in a Python environment with the book's `bptt`\n"
-            "package installed (`pip install -e .` from the book's repository), and fill in\n"
-            f"every cell marked `YOUR CODE HERE` or `{TEXT_STUB}`. Run the check cell after\n"
-            "each function: it says what is wrong, or passes silently. Hand in the notebook.\n")
+            f"Open {stem}.ipynb in Jupyter: on Google Colab (File > Upload notebook),\n"
+            "or in JupyterLab or Jupyter Notebook on your own computer (Python 3.11 or\n"
+            "later). Run its first code cell: it installs the book's `bptt` package when\n"
+            "it is missing (this needs internet access, and git on your own computer),\n"
+            "and does nothing otherwise.\n\n"
+            f"Then fill in every cell marked `YOUR CODE HERE` or `{TEXT_STUB}`. Run the\n"
+            "check cell under each function: it passes silently when the function is\n"
+            "right, and otherwise says what is wrong. Before you hand in the notebook,\n"
+            "restart the kernel and run every cell.\n")
 
 
 def _refuse_sources(out_dir: Path, source_dir: Path) -> None:
@@ -480,7 +512,9 @@ def _check_source(cell_source: str, names: list[str]) -> str:
 def _prepare(submission: dict, source: dict, qs: list[Question]) -> tuple[dict, dict]:
     """The notebook to run: the submission with the instructor's check cells put back.
 
-    Returns the notebook and, for every automatic question, the index of its cell.
+    The install cell (id :data:`INSTALL_CELL_ID`) is replaced by
+    :data:`GRADER_INSTALL_CELL`, which installs nothing. Returns the notebook
+    and, for every automatic question, the index of its cell.
     """
     cells = [dict(c) for c in submission["cells"]]
     by_id = {}
@@ -503,7 +537,12 @@ def _prepare(submission: dict, source: dict, qs: list[Question]) -> tuple[dict, 
         else:                              # deleted by the student: run it at the end
             cells.append(cell)
             where[q.grade_id] = len(cells) - 1
-    for cell in cells:
+    for i, cell in enumerate(cells):
+        if cell.get("cell_type") == "code" and cell.get("id") == INSTALL_CELL_ID:
+            # Never install during grading: the kernel must already have bptt.
+            cells[i] = cell = {"cell_type": "code", "id": INSTALL_CELL_ID, "metadata": {},
+                               "outputs": [],
+                               "execution_count": None, "source": GRADER_INSTALL_CELL}
         if cell.get("cell_type") == "code":
             cell["outputs"], cell["execution_count"] = [], None
         cell["source"] = _text(cell)

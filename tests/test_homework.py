@@ -1,10 +1,11 @@
 """Release and grading of the homework (bptt/homework.py).
 
-The release must never leak a solution, must write only where it is told, and
-must give what the book shows; the grader must give the expected points to
-sample submissions that are right, partly right, crashing, never ending,
-loud, tampered with or missing (tests/data/submissions, built by hand from the
-student version of Homework 1).
+The release must never leak a solution, must write only where it is told, must
+keep the install cell, and must give what the book shows; the grader must give
+the expected points to sample submissions that are right, partly right,
+crashing, never ending, loud, tampered with (in a check cell or in the install
+cell) or missing (tests/data/submissions, built by hand from the student
+version of Homework 1).
 """
 from __future__ import annotations
 
@@ -76,11 +77,30 @@ def test_written_answer_and_whole_solution_cells_are_replaced():
         hw.TEXT_STUB, hw.CODE_STUB, "Instructions stay.", "print('given code stays')"]
 
 
-def test_book_version_adds_the_download_note_under_the_title():
+def _install(source="%pip install bptt"):
+    cell = _code(source)
+    cell["id"] = hw.INSTALL_CELL_ID
+    cell["metadata"]["tags"] = ["remove-cell"]
+    return cell
+
+
+def test_book_version_adds_the_note_under_the_title_and_the_install_cell():
     nb = _nb(_md("# Title"), _code("x = 1"))
     out = hw.release_notebook(nb, for_book=True, filename="hw9-x.ipynb")
     assert out["cells"][0]["source"] == "# Title"
-    assert "{download}`the notebook <hw9-x.ipynb>`" in out["cells"][1]["source"]
+    assert out["cells"][1]["id"] == "book-download-note"
+    nb = _nb(_md("# Title"), _install(), _code("x = 1"))
+    out = hw.release_notebook(nb, for_book=True, filename="hw9-x.ipynb")
+    assert [c.get("id") for c in out["cells"][:3]] == [None, hw.INSTALL_CELL_ID,
+                                                       "book-download-note"]
+
+
+def test_book_note_reads_right_outside_the_book():
+    """The note is also what Colab shows (the page's launch button): plain Markdown."""
+    note = hw._book_note("hw9-x.ipynb")["source"]
+    assert not re.search(r"\{\w+\}`|```|:::", note), note       # no MyST role or fence
+    assert "download" in note.lower() and "Colab" in note and "Binder" in note
+    assert "clone" not in note and "pip install -e" not in note
 
 
 @pytest.mark.parametrize("cell, match", [
@@ -153,6 +173,19 @@ def test_every_function_is_checked_and_points_match_the_index(source):
     title = nb["cells"][0]["source"]
     assert title.startswith("# ") and len(re.findall(r"^# ", "\n".join(
         c["source"] for c in nb["cells"] if c["cell_type"] == "markdown"), flags=re.M)) == 1
+
+
+def test_install_cell_is_first_kept_for_students_and_no_question(source):
+    """The install cell follows the title, reaches every student version, is never graded."""
+    path, nb = source
+    first_code = next(c for c in nb["cells"] if c["cell_type"] == "code")
+    assert nb["cells"][1] is first_code and first_code.get("id") == hw.INSTALL_CELL_ID
+    assert "remove-cell" in first_code["metadata"].get("tags", [])
+    assert all(q.index != 1 for q in hw.questions(nb, path.name))
+    for out in (hw.release_notebook(nb), hw.release_notebook(nb, for_book=True)):
+        cell = out["cells"][1]
+        assert cell["id"] == hw.INSTALL_CELL_ID and cell["source"] == first_code["source"]
+        assert cell["outputs"] == [] and cell["metadata"]["tags"] == ["remove-cell"]
 
 
 def test_sources_are_executed_without_errors(source):
@@ -276,6 +309,29 @@ def test_book_pages_are_what_the_release_gives(tmp_path):
             f"chapters/homework/student/{p.name} is stale: run python -m bptt.homework pages")
 
 
+def test_index_tells_students_to_start_from_the_released_notebook():
+    """Students get the notebook and the package, never the repository with the solutions."""
+    index = (ROOT / "chapters" / "homework" / "index.md").read_text()
+    students = index.split("## For students")[1].split("## For instructors")[0]
+    for never in ("clone", "make lab", "pip install -e"):
+        assert never not in students, never
+    for path in SOURCES:
+        assert f"{{download}}`{path.name} <student/{path.name}>`" in students, path.name
+    cfg = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]
+    url = f"git+{cfg['url'].rstrip('/')}@{cfg.get('branch', 'main')}"
+    installs = re.findall(r'"bptt @ (git\+\S+)"', students)
+    assert installs == [url], (installs, url)
+    for path in SOURCES:
+        install = hw.load_notebook(path)["cells"][1]["source"]
+        assert f'"bptt @ {url}"' in install, path.name
+
+
+def test_zip_readme_needs_no_repository():
+    readme = hw._zip_readme("hw9-x")
+    assert "hw9-x.ipynb" in readme and "first code cell" in readme
+    assert "clone" not in readme and "pip install -e" not in readme
+
+
 def test_the_book_shows_student_versions_only():
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
     files = [c["file"] for part in toc["parts"] for c in part["chapters"]]
@@ -358,11 +414,26 @@ def test_prepare_check_undoes_monkeypatching():
     assert result.stdout.strip() == "restored", result.stderr
 
 
+def test_grader_replaces_the_install_cell_and_keeps_the_rest():
+    source = _nb(_md("# T"), _install(), _code("check()", grade=True, grade_id="q", points=1))
+    submission = _nb(_md("# T"), _install("%pip install something-else"),
+                     _code("my code"), _code("check()", grade=True, grade_id="q", points=1))
+    nb, where = hw._prepare(submission, source, hw.questions(source))
+    assert nb["cells"][1]["source"] == hw.GRADER_INSTALL_CELL
+    assert "pip" not in hw.GRADER_INSTALL_CELL.replace("bptt package", "")
+    assert nb["cells"][2]["source"] == "my code" and where == {"q": 3}
+    namespace = {}
+    exec(hw.GRADER_INSTALL_CELL, namespace)         # bptt is importable: nothing happens
+
+
 #: Points each sample submission must get, question by question ("" = by hand),
 #: and a phrase its feedback must hold. Derived from how each was made.
 EXPECTED = {
     "correct": ({"check_rnn_step_forward": 3, "check_rnn_forward": 4, "answer_memory": ""},
                 {"check_rnn_forward": "passed", "answer_memory": "graded by hand"}),
+    # Its install cell would kill the kernel: the grader must not run it.
+    "installer": ({"check_rnn_step_forward": 3, "check_rnn_forward": 4, "answer_memory": ""},
+                  {"check_rnn_step_forward": "passed", "check_rnn_forward": "passed"}),
     "partial": ({"check_rnn_step_forward": 3, "check_rnn_forward": 0, "answer_memory": 0},
                 {"check_rnn_forward": "h0 is ignored", "answer_memory": "missing"}),
     "crashing": ({"check_rnn_step_forward": 3, "check_rnn_forward": 0, "answer_memory": ""},
