@@ -122,8 +122,14 @@ def test_a_value_changed_after_the_text_quoted_it_fails(tmp_path):
 def test_install_cell_uses_the_configured_repository():
     url, branch = launch_cell.repository()
     source = launch_cell.launch_source(url, branch)
-    assert f'"bptt @ git+{url}@{branch}"' in source
+    assert f'"bptt @ {launch_cell.package_url(url, branch)}"' in source
     assert 'find_spec("bptt") is None' in source
+
+
+def test_package_url_needs_no_git_on_github():
+    assert (launch_cell.package_url("https://github.com/o/r", "main")
+            == "https://github.com/o/r/archive/refs/heads/main.zip")
+    assert launch_cell.package_url("https://gitlab.com/o/r", "dev") == "git+https://gitlab.com/o/r@dev"
 
 
 def test_install_cell_goes_after_the_title_once():
@@ -132,7 +138,9 @@ def test_install_cell_goes_after_the_title_once():
     assert launch_cell.install_cell(nb, "SRC") is False
     assert [c.get("id") for c in nb.cells][1] == launch_cell.CELL_ID
     assert nb.cells[1].metadata["tags"] == ["remove-cell"]
+    nb.cells[1].execution_count = 1
     assert launch_cell.install_cell(nb, "NEW") is True and nb.cells[1].source == "NEW"
+    assert nb.cells[1].execution_count == 1      # still counted as run
     assert len(nb.cells) == 3
 
 

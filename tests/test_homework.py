@@ -26,6 +26,9 @@ from bptt import homework as hw
 matplotlib.use("Agg")
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "chapters" / "_ext"))
+from launch_cell import package_url  # noqa: E402
+
 SOURCES = sorted((ROOT / "chapters" / "homework").glob(hw.ASSIGNMENT_GLOB))
 SUBMISSIONS = ROOT / "tests" / "data" / "submissions"
 
@@ -318,8 +321,8 @@ def test_index_tells_students_to_start_from_the_released_notebook():
     for path in SOURCES:
         assert f"{{download}}`{path.name} <student/{path.name}>`" in students, path.name
     cfg = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]
-    url = f"git+{cfg['url'].rstrip('/')}@{cfg.get('branch', 'main')}"
-    installs = re.findall(r'"bptt @ (git\+\S+)"', students)
+    url = package_url(cfg["url"].rstrip("/"), cfg.get("branch", "main"))
+    installs = re.findall(r'"bptt @ (\S+)"', students)
     assert installs == [url], (installs, url)
     for path in SOURCES:
         install = hw.load_notebook(path)["cells"][1]["source"]

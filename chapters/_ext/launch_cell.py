@@ -35,6 +35,17 @@ def repository(config: Path = ROOT / "_config.yml") -> tuple[str, str]:
     return repo["url"].rstrip("/"), repo.get("branch", "main")
 
 
+def package_url(url: str, branch: str) -> str:
+    """Where pip gets the package: the branch's archive on GitHub, else git.
+
+    A GitHub archive needs no git on the reader's machine (a student's laptop
+    may have none) and downloads no history; other hosts are read with git.
+    """
+    if url.startswith("https://github.com/"):
+        return f"{url}/archive/refs/heads/{branch}.zip"
+    return f"git+{url}@{branch}"
+
+
 def launch_source(url: str, branch: str) -> str:
     """The source of the install cell for the repository at ``url``, ``branch``."""
     return (
@@ -43,20 +54,26 @@ def launch_source(url: str, branch: str) -> str:
         "import importlib.util\n"
         "\n"
         'if importlib.util.find_spec("bptt") is None:\n'
-        f'    %pip install --quiet "bptt @ git+{url}@{branch}"'
+        f'    %pip install --quiet "bptt @ {package_url(url, branch)}"'
     )
 
 
 def install_cell(nb, source: str) -> bool:
-    """Put the install cell right after the title cell; True if ``nb`` changed."""
+    """Put the install cell right after the title cell; True if ``nb`` changed.
+
+    An existing install cell keeps its execution count (it prints nothing):
+    changing the repository does not make a notebook look never run.
+    """
     for index, cell in enumerate(nb.cells):
         if cell.get("id") == CELL_ID:
             if cell.source == source and index == 1:
                 return False
             nb.cells.pop(index)
+            cell.source = source
             break
-    cell = nbformat.v4.new_code_cell(source, id=CELL_ID)
-    cell.metadata["tags"] = [TAG]
+    else:
+        cell = nbformat.v4.new_code_cell(source, id=CELL_ID)
+        cell.metadata["tags"] = [TAG]
     nb.cells.insert(1, cell)
     return True
 
@@ -81,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         nb = nbformat.read(path, as_version=4)
         if install_cell(nb, source):
             _write(nb, path)
-            print(f"{path}: install cell written (run the notebook again)")
+            print(f"{path}: install cell written")
     return 0
 
 
