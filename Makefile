@@ -26,10 +26,15 @@ OFFLINE_STAMP := $(OFFLINE)/.copied
 
 # Debian packages installed on demand (as root, as on CI) when a target needs them.
 APT_INSTALL = DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends
-# The TeX Live set `make pdf` needs (xelatex for Unicode, latexmk to drive it;
-# fonts-extra holds bbm.sty, plain-generic some packages Sphinx loads).
+# The Debian packages `make pdf` needs (with their dependencies about 135 MB
+# to download, 410 MB installed): xelatex, for the Unicode in the notebooks;
+# latexmk to drive it; the LaTeX packages Sphinx and Jupyter Book load
+# (latex-extra) and the fonts they use (fonts-recommended: rsfs, Zapf
+# Dingbats); FreeSerif, FreeSans and FreeMono, Sphinx's fonts for xelatex
+# (fonts-freefont-otf). Not texlive-fonts-extra (1.4 GB installed) for the one
+# file of it that Jupyter Book's LaTeX class loads: see chapters/_latex/bbm.sty.
 TEX_PACKAGES := texlive-xetex latexmk texlive-latex-extra texlive-fonts-recommended \
-	texlive-fonts-extra texlive-plain-generic
+	fonts-freefont-otf
 
 .PHONY: book test unit nbval browser pdf lab serve clean venv offline-assets homework grade notebooks
 
@@ -111,10 +116,16 @@ browser: $(STAMP)
 	@test -x /usr/bin/chromium || { apt-get update && $(APT_INSTALL) chromium; }
 	$(BIN)/pytest tests/browser
 
-# The PDF, through LaTeX. Widgets and animations print as their PNG fallback.
+# The PDF, through XeLaTeX, into _build/latex/bptt-book.pdf. First installs
+# whichever of TEX_PACKAGES is missing (as root, as on CI). Widgets and
+# animations print as their still image. html_static_path names $(OFFLINE):
+# Sphinx warns when it is missing, for the LaTeX builder too, and -W makes that
+# an error, so an empty one stands in before the first `make book`.
 pdf: $(STAMP)
-	@command -v xelatex >/dev/null 2>&1 && command -v latexmk >/dev/null 2>&1 \
+	@test "$$(dpkg-query -W -f='$${db:Status-Abbrev}\n' $(TEX_PACKAGES) 2>/dev/null \
+		| grep -c '^ii')" -eq $(words $(TEX_PACKAGES)) \
 		|| { apt-get update && $(APT_INSTALL) $(TEX_PACKAGES); }
+	@mkdir -p $(OFFLINE)
 	$(BIN)/jupyter-book build . --builder pdflatex -W -n --keep-going
 	@echo "The PDF is built: $(CURDIR)/_build/latex/bptt-book.pdf"
 
