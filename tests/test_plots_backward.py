@@ -21,7 +21,9 @@ from matplotlib.patches import Circle, FancyArrowPatch  # noqa: E402
 from bptt.dynamics import lag_norm_experiment  # noqa: E402
 from bptt.plots.backward import (DEFAULT_RADII, INPUT_SCALE, NORM_YLIM,  # noqa: E402
                                  animate_hbar_norms, draw_backward_step, draw_hbar_norms,
-                                 hbar_norms_widget, plot_hbar_norms, plot_rel_errors)
+                                 draw_truncation_reach, hbar_norms_widget, plot_hbar_norms,
+                                 plot_rel_errors, plot_truncation_reach, truncation_reach,
+                                 truncation_reach_widget)
 
 SMALL = dict(H=5, D=3, B=2)       # every size different, and fast
 
@@ -257,3 +259,84 @@ def test_animation_rejects_no_radii_and_bad_radii():
         animate_hbar_norms(radii=(), T=4, **SMALL)
     with pytest.raises(ValueError, match=r"radii\[1\] must be a finite number > 0"):
         animate_hbar_norms(radii=(0.5, 0.0), T=4, **SMALL)
+
+
+# --- the reach of truncated BPTT ----------------------------------------------------------
+
+
+def expected_reach(T, k):
+    """BPTT(k; k): the loss at step t reaches back to the first step of its chunk."""
+    reach = np.zeros((T, T), dtype=bool)
+    for t in range(1, T + 1):
+        first = 1 if k is None else k * ((t - 1) // k) + 1
+        reach[t - 1, first - 1:t] = True
+    return reach
+
+
+@pytest.mark.parametrize("T", [1, 2, 7, 12])
+@pytest.mark.parametrize("k", [None, 1, 2, 3, 5, 12, 20])
+@pytest.mark.parametrize("seed", [0, 3])
+def test_truncation_reach_is_bptt_k_k(T, k, seed):
+    reach = truncation_reach(T, k, seed=seed)
+    assert reach.dtype == bool and reach.shape == (T, T)
+    np.testing.assert_array_equal(reach, expected_reach(T, k))
+    # The depth of step t: ((t-1) mod k) + 1 steps, 1 at a chunk's start, k at its end.
+    depth = reach.sum(axis=1)
+    t = np.arange(1, T + 1)
+    np.testing.assert_array_equal(depth, t if k is None else (t - 1) % k + 1)
+
+
+def test_truncation_reach_rejects_bad_arguments():
+    with pytest.raises(ValueError, match="T must be"):
+        truncation_reach(0, 2)
+    with pytest.raises(ValueError, match="k must be"):
+        truncation_reach(5, 0)
+
+
+@pytest.mark.parametrize("T,k", [(12, 4), (7, 3), (5, None), (6, 6), (1, 1)])
+def test_plot_truncation_reach_one_cell_per_pair_and_the_depths(T, k):
+    reach = expected_reach(T, k)
+    fig = plot_truncation_reach(reach, k=k)
+    ax = fig.axes[0]
+    reached = [p for p in ax.patches if p.get_gid() == "reached"]
+    dropped = [p for p in ax.patches if p.get_gid() == "dropped"]
+    assert len(reached) == reach.sum()
+    assert len(dropped) == T * (T + 1) // 2 - reach.sum()     # the rest of full BPTT
+    # Each reached cell sits at (s, t) of a true entry.
+    cells = {(round(p.get_x() + 0.5), round(p.get_y() + 0.5)) for p in reached}
+    assert cells == {(s + 1, t + 1) for t, s in zip(*np.nonzero(reach))}
+    depths = [int(txt.get_text()) for txt in ax.texts if txt.get_gid() == "depth"]
+    assert depths == list(reach.sum(axis=1))
+    dashed = [ln for ln in ax.get_lines() if ln.get_linestyle() == "--"]
+    n_cuts = 0 if k is None or k >= T else len(range(k, T, k))
+    assert len(dashed) == 2 * n_cuts
+    title = ax.get_title()
+    assert (f"BPTT({k}; {k})" in title) == (k is not None and k < T)
+    assert f"T = {T}" in title and ax.get_xlabel() and ax.get_ylabel()
+
+
+@pytest.mark.parametrize("reach,exc,match", [
+    (np.ones((3, 3)), TypeError, "boolean"),
+    ([[True]], TypeError, "boolean"),
+    (np.ones((2, 3), dtype=bool), ValueError, r"shape \(T, T\)"),
+    (np.ones(3, dtype=bool), ValueError, r"shape \(T, T\)"),
+])
+def test_plot_truncation_reach_rejects_bad_input(reach, exc, match):
+    with pytest.raises(exc, match=match):
+        plot_truncation_reach(reach)
+
+
+def test_draw_truncation_reach_draws_the_measured_reach():
+    fig = draw_truncation_reach(3, 8, seed=2)
+    reached = [p for p in fig.axes[0].patches if p.get_gid() == "reached"]
+    assert len(reached) == expected_reach(8, 3).sum()
+
+
+def test_truncation_widget_has_a_k_slider_over_1_to_T():
+    import ipywidgets as widgets
+
+    w = truncation_reach_widget(T=9)
+    assert isinstance(w, widgets.interactive)
+    (slider,) = [c for c in w.children if isinstance(c, widgets.IntSlider)]
+    assert (slider.min, slider.max, slider.value, slider.description) == (1, 9, 4, "k")
+    assert truncation_reach_widget(T=2).children[0].value == 2

@@ -11,12 +11,18 @@ r"""Figures and widgets of the chapter "Deriving backpropagation through time".
 * :func:`draw_hbar_norms` (the widget's callback), :func:`hbar_norms_widget`
   and :func:`animate_hbar_norms`: the same for one radius and one length,
   interactively or as an animation over the radius.
+* :func:`truncation_reach`, :func:`plot_truncation_reach`,
+  :func:`draw_truncation_reach` (the widget's callback) and
+  :func:`truncation_reach_widget`: which steps the loss of each step sends
+  gradient to under truncated BPTT, ``rnn_backward(..., truncate=k)``, the
+  scheme BPTT(k; k) of Williams and Peng (chapter "Checking BPTT").
 
 The curves are computed by :func:`bptt.dynamics.lag_norm_experiment`, which
 carries a loss at the last step back with
 :func:`bptt.dynamics.gradient_norm_by_lag` (the recursion of
-:func:`bptt.rnn.rnn_backward` with no loss before step T). Nothing here
-computes a derivative of its own: the functions only draw (and divide each
+:func:`bptt.rnn.rnn_backward` with no loss before step T). The reach of
+truncated BPTT is measured with :func:`bptt.rnn.rnn_backward` itself. Nothing
+here computes a derivative of its own: the functions only draw (and divide each
 curve by its first value).
 """
 from __future__ import annotations
@@ -28,14 +34,16 @@ import numpy as np
 from matplotlib.animation import FuncAnimation
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.patches import Circle, FancyArrowPatch
+from matplotlib.patches import Circle, FancyArrowPatch, Rectangle
 
 from ..dynamics import lag_norm_experiment
+from ..rnn import init_rnn, rnn_backward, rnn_forward
 from ..validate import check_array, check_positive_float, check_positive_int
 
 __all__ = ["DEFAULT_RADII", "INPUT_SCALE", "NORM_YLIM", "draw_backward_step",
            "plot_rel_errors", "plot_hbar_norms", "draw_hbar_norms", "hbar_norms_widget",
-           "animate_hbar_norms"]
+           "animate_hbar_norms", "truncation_reach", "plot_truncation_reach",
+           "draw_truncation_reach", "truncation_reach_widget"]
 
 # Colours: forward computation in grey, gradients flowing back in red, the
 # tanh derivative (a local factor) in blue.
@@ -441,3 +449,176 @@ def animate_hbar_norms(radii=tuple(np.round(np.linspace(0.5, 3.0, 11), 2)), T: i
     anim.frame_norms = frame_norms
     plt.close(fig)
     return anim
+
+
+# --- the reach of truncated BPTT ---------------------------------------------------------
+
+
+def truncation_reach(T: int, k: int | None, *, seed: int = 0) -> np.ndarray:
+    r"""Which steps the loss of each step sends gradient to, measured with ``rnn_backward``.
+
+    A small random RNN (``D = 2``, ``H = 3``, ``O = 2``, one sequence) is run
+    for ``T`` steps. For each step t, a loss at step t alone (``dy`` nonzero at
+    index ``t-1`` only) is carried back by
+    ``rnn_backward(..., truncate=k)``, and the steps s whose input gets a
+    nonzero gradient :math:`\partial L_t / \partial x_s` are recorded: they
+    are the steps whose copy :math:`\theta^{(s)}` of the parameters the loss
+    at step t reaches. A detached state passes exactly zero back, so the
+    answer is exact, not a threshold.
+
+    Parameters
+    ----------
+    T : int
+        Number of steps.
+    k : int or None
+        ``truncate`` of :func:`bptt.rnn.rnn_backward`; ``None`` is full BPTT.
+    seed : int
+        Seed of the weights, inputs and output gradients.
+
+    Returns
+    -------
+    ndarray of bool, shape (T, T)
+        ``reach[t-1, s-1]`` is true when the loss at step t sends gradient to
+        step s. Full BPTT gives the lower triangle :math:`s \le t`; with
+        ``truncate=k``, BPTT(k; k), the loss at step t reaches back to the
+        first step of its chunk only, :math:`((t-1) \bmod k) + 1` steps.
+    """
+    T = check_positive_int("T", T)
+    k = check_positive_int("k", k, allow_none=True)
+    rng = np.random.default_rng(seed)
+    params = init_rnn(2, 3, 2, seed=seed)
+    x = rng.standard_normal((T, 1, 2))
+    _, h = rnn_forward(params, x)
+    reach = np.zeros((T, T), dtype=bool)
+    for t in range(1, T + 1):
+        dy = np.zeros((T, 1, 2))
+        dy[t - 1] = rng.standard_normal((1, 2))      # a loss at step t only
+        dx = rnn_backward(params, x, h, dy, truncate=k)["x"]   # (T, 1, D)
+        reach[t - 1] = np.any(dx[:, 0] != 0, axis=-1)
+    return reach
+
+
+def _check_reach(reach) -> np.ndarray:
+    """Check a square boolean array of at least one step and return it."""
+    if not isinstance(reach, np.ndarray) or reach.dtype != bool:
+        raise TypeError(f"reach must be a boolean numpy array of shape (T, T), "
+                        f"got {type(reach).__name__}"
+                        + (f" of dtype {reach.dtype}" if isinstance(reach, np.ndarray) else ""))
+    if reach.ndim != 2 or reach.shape[0] != reach.shape[1] or reach.shape[0] < 1:
+        raise ValueError(f"reach must have shape (T, T) with T >= 1, got {reach.shape}")
+    return reach
+
+
+def plot_truncation_reach(reach: np.ndarray, k: int | None = None,
+                          ax: Axes | None = None) -> Figure:
+    r"""A grid: row t is the loss at step t, column s the step it sends gradient to.
+
+    Parameters
+    ----------
+    reach : ndarray of bool, shape (T, T)
+        ``reach[t-1, s-1]``: the loss at step t reaches step s (for example
+        :func:`truncation_reach`).
+    k : int, optional
+        The truncation length, to draw the chunk boundaries and name the
+        scheme in the title; ``None`` for full BPTT.
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure when omitted.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Reached cells in red (patch gid ``"reached"``), cells that full BPTT
+        would reach but truncation does not in light grey (gid ``"dropped"``),
+        and at the end of each row the number of steps reached (text gid
+        ``"depth"``). Steps run down the rows and along the columns from 1.
+    """
+    reach = _check_reach(reach)
+    T = reach.shape[0]
+    if k is not None:
+        k = check_positive_int("k", k)
+    fig, ax = _new_axes(ax, (5.0, 5.0))
+
+    for t in range(1, T + 1):
+        for s in range(1, T + 1):
+            if reach[t - 1, s - 1]:
+                colour, gid = _BACK, "reached"
+            elif s <= t:
+                colour, gid = "0.86", "dropped"
+            else:
+                continue
+            ax.add_patch(Rectangle((s - 0.5, t - 0.5), 1, 1, fc=colour, ec="white", lw=1.0,
+                                   gid=gid))
+        ax.text(T + 0.9, t, str(int(reach[t - 1].sum())), ha="left", va="center",
+                fontsize=9, gid="depth")
+    if k is not None and k < T:
+        for edge in range(k, T, k):      # h_k, h_2k, ... are detached
+            ax.axvline(edge + 0.5, color="0.3", lw=1.0, ls="--")
+            ax.axhline(edge + 0.5, color="0.3", lw=1.0, ls="--")
+    ax.text(T + 0.9, 0.1, "steps\nreached", ha="left", va="bottom", fontsize=8)
+    ax.set_xlim(0.5, T + 2.2)
+    ax.set_ylim(T + 0.5, -0.6)
+    ticks = np.arange(1, T + 1) if T <= 16 else np.arange(1, T + 1, max(1, T // 8))
+    ax.set_xticks(ticks)
+    ax.set_yticks(ticks)
+    ax.set_aspect("equal")
+    ax.grid(False)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    ax.set_xlabel(r"step $s$ that gets gradient")
+    ax.set_ylabel(r"loss at step $t$")
+    scheme = "full BPTT" if k is None or k >= T else f"truncate={k}: BPTT({k}; {k})"
+    ax.set_title(f"{scheme}, T = {T}", fontsize=11)
+    ax.legend(handles=[Rectangle((0, 0), 1, 1, fc=_BACK, label="gets gradient"),
+                       Rectangle((0, 0), 1, 1, fc="0.86", label="cut off by truncation")],
+              # in the empty corner above the diagonal, clear of the counts
+              loc="upper right", bbox_to_anchor=(T + 0.5, -0.6),
+              bbox_transform=ax.transData, fontsize=8, framealpha=1.0)
+    return fig
+
+
+def draw_truncation_reach(k: int, T: int = 12, *, seed: int = 0) -> Figure:
+    r"""The widget's callback: :func:`plot_truncation_reach` of :func:`truncation_reach`.
+
+    Parameters
+    ----------
+    k : int
+        ``truncate`` of :func:`bptt.rnn.rnn_backward` (``k >= T`` is full BPTT).
+    T : int
+        Number of steps.
+    seed : int
+        Passed to :func:`truncation_reach`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    return plot_truncation_reach(truncation_reach(T, k, seed=seed), k=k)
+
+
+def truncation_reach_widget(T: int = 12, *, seed: int = 0):
+    r"""A slider over the truncation length k, redrawing :func:`draw_truncation_reach`.
+
+    Parameters
+    ----------
+    T : int
+        Number of steps; the slider runs over k = 1, ..., T.
+    seed : int
+        Passed to :func:`truncation_reach`.
+
+    Returns
+    -------
+    ipywidgets.interactive
+        Starts at ``k = min(4, T)``.
+    """
+    import ipywidgets as widgets
+
+    T = check_positive_int("T", T)
+
+    def show(k):
+        fig = draw_truncation_reach(k, T, seed=seed)
+        plt.show()
+        return fig
+
+    k = widgets.IntSlider(value=min(4, T), min=1, max=T, step=1, description="k",
+                          continuous_update=False)
+    return widgets.interactive(show, k=k)
