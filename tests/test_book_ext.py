@@ -154,3 +154,12 @@ def test_duplicate_inline_scripts_are_dropped():
     context = {"script_files": scripts}
     book_html._dedupe_scripts(SimpleNamespace(), "p", "page.html", context, None)
     assert context["script_files"] == [scripts[0], scripts[1], scripts[4]]
+
+
+def test_ids_shared_by_every_exercise_are_dropped():
+    from docutils import nodes
+    doc = nodes.document(None, None)
+    for ids in (["exercise-content"], ["solution-content"], ["exercise-content"], ["mine"]):
+        doc += nodes.section(ids=list(ids))
+    book_html._drop_shared_ids(SimpleNamespace(), doc, "page")
+    assert [s["ids"] for s in doc.findall(nodes.section)] == [[], [], [], ["mine"]]

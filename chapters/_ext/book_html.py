@@ -5,8 +5,18 @@ adds its configuration script twice to every page (once with an empty file
 name, once with none), and the second ``const THEBE_JS_URL`` declaration
 throws; sphinx-togglebutton's configuration is doubled the same way. Here
 each page's script list keeps the first of identical entries.
+
+sphinx-exercise gives the body of every exercise the id ``exercise-content``
+and of every solution ``solution-content``: a page with several exercises
+repeats them, which HTML forbids (and assistive tools trip on). Nothing links
+to them, so they are dropped.
 """
 from __future__ import annotations
+
+from docutils import nodes
+
+# Ids that sphinx-exercise puts on every exercise's and solution's body.
+_SHARED_IDS = {"exercise-content", "solution-content"}
 
 
 def _dedupe_scripts(app, pagename, templatename, context, doctree):
@@ -26,6 +36,13 @@ def _dedupe_scripts(app, pagename, templatename, context, doctree):
     context["script_files"] = kept
 
 
+def _drop_shared_ids(app, doctree, docname):
+    for section in doctree.findall(nodes.section):
+        if _SHARED_IDS & set(section["ids"]):
+            section["ids"] = [i for i in section["ids"] if i not in _SHARED_IDS]
+
+
 def setup(app):
     app.connect("html-page-context", _dedupe_scripts, priority=900)
+    app.connect("doctree-resolved", _drop_shared_ids)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
