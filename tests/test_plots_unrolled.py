@@ -23,9 +23,10 @@ from matplotlib.collections import PolyCollection  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from bptt import init_rnn, rnn_forward  # noqa: E402
-from bptt.plots.unrolled import (KINDS, _boundary, animate_unrolled,  # noqa: E402
-                                 draw_graph_kinds, draw_unrolled_graph, plot_memory,
-                                 unrolled_graph, unrolled_graph_widget)
+from bptt.plots.unrolled import (KINDS, _boundary, _widget_figure,  # noqa: E402
+                                 animate_unrolled, draw_graph_kinds, draw_unrolled_graph,
+                                 plot_memory, unrolled_graph, unrolled_graph_frames,
+                                 unrolled_graph_widget)
 
 # Which steps have an input and which an output, written out by hand for T = 5
 # (and T = 4 for the uneven split of the encoder-decoder).
@@ -271,7 +272,7 @@ def test_graph_kinds_subset_in_one_row():
     assert not any(gids(ax, "node:L") for ax in fig.axes)
 
 
-# --------------------------------------------------- widget and animation
+# ----------------------------------------- widget, its frames, animation
 
 def test_widget_redraws_the_graph_for_the_chosen_values(monkeypatch):
     shown = []
@@ -288,6 +289,81 @@ def test_widget_redraws_the_graph_for_the_chosen_values(monkeypatch):
     assert len(gids(ax, "node:y:")) == 2          # y_6 and its label only
     controls["highlight"].value = "memory"
     assert gids(shown[-1].axes[0], "memory-note")
+
+
+def test_widget_draws_no_folded_view():
+    """The widget's figure, and so every frame of its slider, is the unrolled graph alone."""
+    ax = _widget_figure(3, "many-to-many", True, "none", 4).axes[0]
+    assert not gids(ax, "folded:")
+    assert gids(ax, "node:h:3")
+
+
+def slider_data(html):
+    """The JSON a frame slider embeds: sizes, labels and base64 frames."""
+    import json
+    found = re.search(r'<script type="application/json" class="bptt-frame-data">(.*?)</script>',
+                      html, flags=re.S)
+    return json.loads(found.group(1).replace("<\\/", "</"))
+
+
+def test_frames_cover_every_combination_in_slider_order(monkeypatch):
+    drawn = []
+    real = _widget_figure
+
+    def spy(T, kind, show_loss, highlight, reserve_steps):
+        drawn.append((T, kind, show_loss, highlight, reserve_steps))
+        return real(T, kind, show_loss, highlight, reserve_steps)
+
+    monkeypatch.setattr("bptt.plots.unrolled._widget_figure", spy)
+    html = unrolled_graph_frames([2, 3], ["many-to-one", "encoder-decoder"],
+                                 ["none", "W_hh"], dpi=20, colors=8)
+    data = slider_data(html)
+    assert data["sizes"] == [2, 2, 2]
+    assert data["labels"] == [["2", "3"], ["many-to-one", "encoder-decoder"], ["none", "W_hh"]]
+    assert len(data["png"]) == 8
+    # row-major over (T, kind, highlight), every frame laid out for the largest T
+    assert drawn == [(T, k, True, hl, 3) for T in (2, 3)
+                     for k in ("many-to-one", "encoder-decoder") for hl in ("none", "W_hh")]
+    sizes = {Image.open(io.BytesIO(base64.b64decode(f))).size for f in data["png"]}
+    assert len(sizes) == 1                     # the image does not jump between frames
+    for label in ("steps T", "kind of task", "highlight"):
+        assert f'aria-label="{label}"' in html
+    assert 'alt="The unrolled graph' in html
+
+
+def test_frames_show_the_graph_that_was_asked_for():
+    html = unrolled_graph_frames([2, 4], ["many-to-many"], ["none"], dpi=30, colors=16)
+    small, large = (Image.open(io.BytesIO(base64.b64decode(f))).convert("L")
+                    for f in slider_data(html)["png"])
+    assert small.size == large.size
+    # below the title, in the right third: steps 3 and 4, drawn for T = 4 only
+    w, h = small.size
+    ink = [(np.asarray(im)[h // 5:, 2 * w // 3:] < 200).sum() for im in (small, large)]
+    assert ink[0] == 0 and ink[1] > 50, ink
+
+
+def test_frames_start_at_the_initial_values():
+    html = unrolled_graph_frames([2, 3], ["many-to-many"], ["none", "W_hh"],
+                                 initial={"T": 3, "highlight": "W_hh"}, dpi=20, colors=8)
+    values = re.findall(r'<input class="bptt-slider"[^>]*value="(\d+)"', html)
+    assert values == ["1", "0", "1"]
+    data = slider_data(html)
+    assert f'src="data:image/png;base64,{data["png"][3]}"' in html   # (T=3, W_hh)
+
+
+@pytest.mark.parametrize("kwargs, exc, match", [
+    ({"initial": {"T": 9}}, ValueError, "is not one of"),
+    ({"T_values": []}, ValueError, "non-empty increasing"),
+    ({"T_values": [3, 2]}, ValueError, "non-empty increasing"),
+    ({"T_values": [0, 2]}, ValueError, "T_values"),
+    ({"T_values": [1, 2]}, ValueError, "encoder-decoder"),
+    ({"kinds": ["one-to-one"]}, ValueError, "kind must be one of"),
+    ({"highlights": [None]}, ValueError, "write 'none'"),
+    ({"highlights": ["W_zz"]}, ValueError, "highlight must be one of"),
+])
+def test_frames_refuse_bad_values(kwargs, exc, match):
+    with pytest.raises(exc, match=match):
+        unrolled_graph_frames(**kwargs)
 
 
 def frames_of(html):

@@ -10,7 +10,10 @@ give each matrix one colour so that the tying can be seen.
 
 :func:`unrolled_graph` builds the nodes and edges as plain data (what the
 figure shows, and what the tests check); :func:`draw_unrolled_graph` draws
-them. The kinds of graph are
+them. :func:`unrolled_graph_widget` redraws the graph for values chosen in a
+running notebook; :func:`unrolled_graph_frames` draws the same figure in
+advance for a few values, as sliders over frames, for the book, which has no
+kernel. The kinds of graph are
 
 ``"many-to-many"``
     an input and a loss at every step (e.g. next-character prediction);
@@ -40,9 +43,11 @@ from matplotlib.path import Path
 
 from ..validate import check_positive_float, check_positive_int
 from .display import palette_frames
+from .frames import frame_slider
 
 __all__ = ["KINDS", "HIGHLIGHTS", "Node", "Edge", "unrolled_graph", "draw_unrolled_graph",
-           "draw_graph_kinds", "unrolled_graph_widget", "animate_unrolled", "plot_memory"]
+           "draw_graph_kinds", "unrolled_graph_widget", "unrolled_graph_frames",
+           "animate_unrolled", "plot_memory"]
 
 #: The graph shapes :func:`unrolled_graph` knows.
 KINDS = ("many-to-many", "many-to-one", "one-to-many", "encoder-decoder")
@@ -464,13 +469,21 @@ def _graph_figure(width: float, height: float, nrows: int, ncols: int) -> Figure
     return fig
 
 
+def _widget_figure(T, kind, show_loss, highlight, reserve_steps):
+    """The figure of the widget and of its frames: the unrolled graph, no folded view.
+
+    ``highlight`` is one of :data:`HIGHLIGHTS` or ``"none"`` (a menu's word for None).
+    """
+    highlight = None if highlight == "none" else highlight
+    return draw_unrolled_graph(T, kind, show_loss=show_loss, highlight=highlight,
+                               show_folded=False, reserve_steps=reserve_steps)
+
+
 def _show_graph(T, kind, show_loss, highlight):
     """Widget callback: draw the graph and display it (an interactive needs a display)."""
     from IPython.display import display
 
-    highlight = None if highlight == "none" else highlight
-    fig = draw_unrolled_graph(T, kind, show_loss=show_loss, highlight=highlight,
-                              reserve_steps=max(T, 4))
+    fig = _widget_figure(T, kind, show_loss, highlight, max(T, 4))
     display(fig)
     plt.close(fig)
 
@@ -501,6 +514,66 @@ def unrolled_graph_widget(T_max: int = 10):
         highlight=widgets.Dropdown(options=["none", "W_xh", "W_hh", "W_hy", "memory"],
                                    value="none", description="highlight"),
     )
+
+
+def unrolled_graph_frames(T_values=(2, 3, 4, 5, 6), kinds=KINDS,
+                          highlights=("none", "W_hh"), *, initial: dict | None = None,
+                          dpi: float = 88, colors: int = 32) -> str:
+    """The widget's figure for a few values of its controls, as sliders over frames.
+
+    A live :func:`unrolled_graph_widget` needs a running kernel; the published
+    book has none. This draws the same figure (losses shown) for every
+    combination of the values given and returns
+    :func:`bptt.plots.frames.frame_slider`'s HTML: one slider per control,
+    working in any browser, offline. Keep the product of the numbers of values
+    small (each frame is drawn once, and stored in the page).
+
+    Parameters
+    ----------
+    T_values : sequence of int
+        Numbers of steps, increasing, each >= 1 (>= 2 if ``"encoder-decoder"``
+        is among ``kinds``). The graph is laid out for the largest, so that
+        every frame has the same size.
+    kinds : sequence of str
+        Kinds from :data:`KINDS`.
+    highlights : sequence of str
+        Each ``"none"`` or a name from :data:`HIGHLIGHTS`.
+    initial : dict, optional
+        The frame shown first, as values of ``"T"``, ``"kind"`` and
+        ``"highlight"`` (each one of those given); by default the first of each.
+    dpi : float
+        Resolution of the frames.
+    colors : int
+        Colours of each frame's palette, in ``[2, 256]``.
+
+    Returns
+    -------
+    str
+        The HTML fragment.
+    """
+    T_values = [check_positive_int("T_values", T) for T in T_values]
+    if not T_values or any(b <= a for a, b in zip(T_values, T_values[1:])):
+        raise ValueError(f"T_values must be a non-empty increasing sequence, got {T_values}")
+    kinds = [_check_kind(k) for k in kinds]
+    if "encoder-decoder" in kinds and T_values[0] < 2:
+        raise ValueError(f"T_values must be >= 2 with kind 'encoder-decoder', got {T_values}")
+    highlights = [h if h == "none" else _check_highlight(h) for h in highlights]
+    if None in highlights:
+        raise ValueError("highlights: write 'none' for no highlight, not None")
+    reserve = T_values[-1]
+
+    def draw(T, kind, highlight):
+        return _widget_figure(T, kind, True, highlight, reserve)
+
+    return frame_slider(
+        draw, {"T": T_values, "kind": kinds, "highlight": highlights},
+        labels={"T": "steps T", "kind": "kind of task", "highlight": "highlight"},
+        alt=("The unrolled graph for the chosen number of steps, kind of task and "
+             "highlight: a chain of hidden states h_0 to h_T, with an input below the "
+             "steps that read one and an output and its loss above the steps that have "
+             "one. With W_hh highlighted, the arrows from each state to the next are "
+             "thick and every other arrow is faded."),
+        initial=initial, dpi=dpi, colors=colors)
 
 
 class _CompactAnimation(FuncAnimation):
