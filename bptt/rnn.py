@@ -53,12 +53,40 @@ def init_rnn(input_size: int, hidden_size: int, output_size: int, *,
     Each weight matrix is drawn from :math:`\mathcal N(0, 1/n_\text{in})`, where
     :math:`n_\text{in}` is the number of inputs of the layer it feeds (LeCun
     initialisation), and the biases are zero. The variance :math:`1/n_\text{in}`
-    keeps the pre-activations of order one whatever the layer width. For
-    ``W_hh`` it has a second reason: by the circular law the eigenvalues of an
-    :math:`H \times H` matrix with i.i.d. entries of variance :math:`1/H` fill
-    the unit disc, so its spectral radius is close to 1 and the gradient
-    flowing back through time neither dies nor blows up right from the start
-    (chapter "Vanishing and exploding gradients").
+    keeps the pre-activations of order one whatever the layer width: with
+    inputs :math:`x_t \sim \mathcal N(0, I_D)`, :math:`W_{xh} x_t` has unit
+    variance per unit. ``W_hh`` is drawn after ``W_xh``, so it depends on ``D``
+    as well as on ``seed``.
+
+    What this gives ``W_hh`` (measured over 20 seeds per size):
+
+    - a spectral radius near 1 for large H, since by the circular law the
+      eigenvalues of an :math:`H \times H` matrix with i.i.d. entries of
+      variance :math:`1/H` fill the unit disc: :math:`\rho = 1.07 \pm 0.07`
+      for H = 64 and :math:`1.03 \pm 0.02` for H = 256, but widely spread for
+      small H (0.80 to 1.41 for H = 8, 0.69 to 1.86 for H = 4). Use
+      :func:`bptt.spectral.with_spectral_radius` to set it exactly;
+    - a largest singular value near 2, not 1 (it tends to 2 as H grows):
+      :math:`\sigma_{\max} = 1.94 \pm 0.04` for H = 64, :math:`1.98 \pm 0.02`
+      for H = 256, :math:`1.68 \pm 0.14` for H = 8, so
+      :math:`\sigma_{\max}/\rho \approx 1.8` to 1.9 for H >= 64. The matrix
+      is far from orthogonal: one step can stretch a vector by about 2, and
+      the bound :math:`\sigma_{\max}^\tau` of
+      :func:`bptt.dynamics.jacobian_bound` does not rule out explosion.
+
+    What it does not do: keep the gradient from dying. A radius near 1 sets
+    the long-run rate of the Jacobian products only while the tanh works
+    near its linear regime. With inputs of the size this initialisation
+    expects (:math:`x_t \sim \mathcal N(0, I_D)`) the mean slope
+    :math:`1 - h_t^2` is about 0.56, and with ``W_hh`` rescaled to
+    :math:`\rho = 1` exactly, the gradient that a loss at step T sends to
+    :math:`h_{T-25}` is :math:`3 \times 10^{-6}` of the one it sends to
+    :math:`h_T` (median over 10 seeds, :math:`7 \times 10^{-7}` to
+    :math:`1.2 \times 10^{-5}`; H = 64, D = 8, geometric mean over 32 sequences) and about
+    :math:`10^{-22}` at lag 100. With inputs ten times smaller (slope 0.95) it
+    keeps 0.09 (0.06 to 0.13) at lag 25. The chapter "Vanishing and exploding
+    gradients" measures this and discusses what does help (orthogonal
+    initialisation, gated units, clipping).
     """
     D = check_positive_int("input_size", input_size)
     H = check_positive_int("hidden_size", hidden_size)
