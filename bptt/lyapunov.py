@@ -244,17 +244,19 @@ def lyapunov_exponent(params: dict, x: np.ndarray | None = None, h0: np.ndarray 
 # The long-run regime of the map with no input
 # --------------------------------------------------------------------------
 
-def find_period(h: np.ndarray, *, max_period: int = 100, tol: float = 1e-9) -> np.ndarray:
+def find_period(h: np.ndarray, *, max_period: int | None = None,
+                tol: float = 1e-9) -> np.ndarray:
     r"""The smallest period with which each sequence's states repeat, 0 if none.
 
     Parameters
     ----------
     h : ndarray, shape (n, B, H)
         A run of ``n`` consecutive states, e.g. ``h[burn_in:]`` of
-        :func:`bptt.rnn.rnn_forward`; ``n >= 2 * max_period`` so that
-        every period checked repeats at least once over the run.
-    max_period : int
-        The longest period looked for, >= 1.
+        :func:`bptt.rnn.rnn_forward`.
+    max_period : int, optional
+        The longest period looked for, ``1 <= max_period <= n // 2`` (every
+        period checked then repeats at least once over the run); ``n // 2``
+        by default.
     tol : float
         Two states match when no entry differs by more than ``tol``. The
         default suits float64; for float32 states use about ``1e-5``.
@@ -266,25 +268,40 @@ def find_period(h: np.ndarray, *, max_period: int = 100, tol: float = 1e-9) -> n
         ``tol`` for every step t of the run (from its ``p``-th on) and every
         unit i: 1 for a fixed point, p for a cycle of period p, 0 when no
         period up to ``max_period`` fits (quasi-periodic or chaotic orbits,
-        cycles longer than ``max_period``, and transients that have not
-        settled to within ``tol``).
+        longer cycles, and transients that have not settled to within ``tol``
+        by the start of the run).
+
+    Notes
+    -----
+    Only the lags at which both the first state of the run comes back and
+    the last state was already seen are candidates (on a settled cycle of
+    period P these are the multiples of P); each is checked over the whole
+    run, smallest first. So long periods cost no more than short ones, and a
+    run whose start has not settled is rejected at once.
     """
     h = check_array("h", h, ("n", "B", "H"))
-    max_period = check_positive_int("max_period", max_period)
+    n = h.shape[0]
+    max_period = n // 2 if max_period is None else check_positive_int("max_period", max_period)
     tol = check_positive_float("tol", tol)
-    if h.shape[0] < 2 * max_period:
-        raise ValueError(f"h must hold at least 2 * max_period = {2 * max_period} states, "
-                         f"shape (n, B, H), got {h.shape}")
+    if n < 2 * max_period or max_period < 1:
+        raise ValueError(f"h must hold at least 2 * max_period = {2 * max(max_period, 1)} "
+                         f"states, shape (n, B, H), got {h.shape}")
+    lags = np.arange(1, max_period + 1)
+    # (max_period, B): does h[0] come back after p steps, was h[n-1] there p steps before?
+    first = np.abs(h[lags] - h[0]).max(axis=2) <= tol
+    last = np.abs(h[n - 1 - lags] - h[n - 1]).max(axis=2) <= tol
     period = np.zeros(h.shape[1], dtype=int)
-    for p in range(1, max_period + 1):
-        gap = np.abs(h[p:] - h[:-p]).max(axis=(0, 2))      # (B,): worst mismatch at lag p
-        period[(period == 0) & (gap <= tol)] = p
+    for b in range(h.shape[1]):
+        for p in lags[first[:, b] & last[:, b]]:
+            if np.abs(h[p:, b] - h[:-p, b]).max() <= tol:     # the whole run repeats
+                period[b] = p
+                break
     return period
 
 
 def long_run_regime(params: dict, h0: np.ndarray | None = None, *, T: int = 4000,
-                    B: int | None = None, burn_in: int = 2000, max_period: int = 100,
-                    tol: float = 1e-9, lyap_tol: float = 0.01, seed: int = 0) -> dict:
+                    B: int | None = None, burn_in: int = 2000, max_period: int | None = None,
+                    tol: float = 1e-9, lyap_tol: float = 0.005, seed: int = 0) -> dict:
     r"""Where the state of the map with no input goes, and how fast nearby states separate.
 
     Runs :math:`h_t = \tanh(W_{hh} h_{t-1} + b_h)` (every :math:`x_t = 0`) for
@@ -302,17 +319,21 @@ def long_run_regime(params: dict, h0: np.ndarray | None = None, *, T: int = 4000
     B : int, optional
         Number of starts (1 by default); read from ``h0`` if given.
     burn_in : int
-        Steps left out of every statistic, ``T - burn_in >= 2 * max_period``.
-    max_period : int
-        The longest cycle looked for, see :func:`find_period`.
+        Steps left out of every statistic, ``0 <= burn_in < T``.
+    max_period : int, optional
+        The longest cycle looked for, see :func:`find_period`: at most
+        ``(T - burn_in + 1) // 2`` (the default), so that it repeats at least
+        once in the states judged.
     tol : float
         Largest entry-wise difference between states that counts as a repeat
         (:func:`find_period`), and largest :math:`|h|` that counts as 0.
     lyap_tol : float
-        An exponent above ``lyap_tol`` counts as positive. The finite-run
-        estimate of an exponent that is exactly 0 (a quasi-periodic orbit)
-        is of order :math:`1/(T - \text{burn\_in})`; that of a chaotic one
-        fluctuates by a few thousandths with the default run.
+        An exponent above ``lyap_tol`` counts as positive. On a quasi-periodic
+        orbit the exponent is exactly 0 and a run of the default length
+        estimates it to within about :math:`10^{-3}`; weakly chaotic
+        networks with exponents below ``lyap_tol`` exist (0.008 was seen at
+        :math:`\rho = 1.2`, H = 256) and are then called ``"aperiodic"``:
+        lower ``lyap_tol`` and lengthen the run to tell them apart.
     seed : int
         Seed of the tangent vectors and of ``h0`` when it is drawn.
 
@@ -324,7 +345,7 @@ def long_run_regime(params: dict, h0: np.ndarray | None = None, *, T: int = 4000
 
         - ``"zero"``: the states repeat with period 1 and :math:`|h| \le` ``tol``;
         - ``"fixed point"``: period 1 anywhere else;
-        - ``"cycle"``: period ``2 .. max_period`` (see ``period``);
+        - ``"cycle"``: a period from 2 to ``max_period`` (see ``period``);
         - ``"chaotic"``: no period, and ``exponent > lyap_tol``;
         - ``"aperiodic"``: no period, ``exponent <= lyap_tol``: a quasi-periodic
           orbit (exponent 0), a cycle longer than ``max_period``, or a
@@ -346,19 +367,21 @@ def long_run_regime(params: dict, h0: np.ndarray | None = None, *, T: int = 4000
     D, H, _ = check_params(params)
     T = check_positive_int("T", T)
     burn_in = _check_burn_in(burn_in, T)
-    max_period = check_positive_int("max_period", max_period)
+    n = T - burn_in + 1                                # the states judged
+    max_period = n // 2 if max_period is None else check_positive_int("max_period", max_period)
     tol = check_positive_float("tol", tol)
     lyap_tol = check_positive_float("lyap_tol", lyap_tol)
-    if T - burn_in < 2 * max_period:
-        raise ValueError(f"T - burn_in must be >= 2 * max_period = {2 * max_period} to "
-                         f"see every period repeat, got T = {T}, burn_in = {burn_in}")
+    if n < 2 * max_period or max_period < 1:
+        raise ValueError(f"T - burn_in + 1 (the states judged) must be >= 2 * max_period = "
+                         f"{2 * max(max_period, 1)} to see every period repeat, got T = {T}, "
+                         f"burn_in = {burn_in}")
     x = _inputs(params, None, T, _batch(B, h0))
     rng = np.random.default_rng(seed)
     v0 = rng.standard_normal((x.shape[1], H)).astype(params["W_hh"].dtype)
     h0 = _start(params, h0, x.shape[1], rng)
     _, h = rnn_forward(params, x, h0)
     exponent = tangent_log_growth(params, h, v0)[burn_in:].mean(axis=0)
-    tail = h[burn_in:]                                           # (T - burn_in + 1, B, H)
+    tail = h[burn_in:]                                 # (n, B, H)
     period = find_period(tail, max_period=max_period, tol=tol)
     regime = np.where(exponent > lyap_tol, "chaotic", "aperiodic").astype(object)
     regime[period >= 2] = "cycle"

@@ -211,6 +211,16 @@ def test_find_period_returns_the_smallest_period():
     assert list(find_period(h, max_period=2)) == [0, 1, 2, 0]
 
 
+def test_find_period_finds_long_periods_and_rejects_unsettled_starts():
+    rng = np.random.default_rng(2)
+    long_cycle = np.tile(rng.standard_normal((157, 2, 3)), (3, 1, 1))      # period 157
+    assert list(find_period(long_cycle)) == [157, 157]                   # max_period = n // 2
+    assert list(find_period(long_cycle, max_period=156)) == [0, 0]
+    # settled only from the middle on: the whole run does not repeat
+    late = np.concatenate([rng.standard_normal((50, 1, 3)), np.zeros((100, 1, 3))])
+    assert find_period(late)[0] == 0 and find_period(late[50:])[0] == 1
+
+
 def test_find_period_tolerance():
     cycle = np.tile(np.array([[[0.5]], [[-0.5]]]), (20, 1, 1))
     jitter = cycle + 1e-7 * np.random.default_rng(1).standard_normal(cycle.shape)
@@ -272,8 +282,9 @@ def test_bad_input_is_refused_with_a_message():
 
 def test_bad_regime_settings_are_refused_with_a_message():
     params = init_rnn(1, 4, 1)
-    with pytest.raises(ValueError, match=r"T - burn_in must be >= 2 \* max_period = 200"):
-        long_run_regime(params, T=300, burn_in=200)
+    with pytest.raises(ValueError, match=r"T - burn_in \+ 1 \(the states judged\) must be >= "
+                                         r"2 \* max_period = 200"):
+        long_run_regime(params, T=300, burn_in=200, max_period=100)
     with pytest.raises(ValueError, match="lyap_tol must be a finite number > 0"):
         long_run_regime(params, T=300, burn_in=50, lyap_tol=-1.0)
     with pytest.raises(ValueError, match=r"h must hold at least 2 \* max_period = 20 states, "
