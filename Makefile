@@ -26,8 +26,8 @@ OFFLINE_STAMP := $(OFFLINE)/.copied
 
 # Debian packages installed on demand (as root, as on CI) when a target needs them.
 APT_INSTALL = DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends
-# The Debian packages `make pdf` needs (with their dependencies about 135 MB
-# to download, 410 MB installed): xelatex, for the Unicode in the notebooks;
+# The Debian packages `make pdf` needs (with their dependencies about 110 MB
+# to download, 360 MB installed): xelatex, for the Unicode in the notebooks;
 # latexmk to drive it; the LaTeX packages Sphinx and Jupyter Book load
 # (latex-extra) and the fonts they use (fonts-recommended: rsfs, Zapf
 # Dingbats); FreeSerif, FreeSans and FreeMono, Sphinx's fonts for xelatex
