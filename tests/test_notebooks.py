@@ -129,6 +129,14 @@ def test_interactive_and_static_versions(nb):
         "application/vnd.jupyter.widget-state+json", {}).get("state", {})
     unsaved = [m for m in views if m not in saved]
     assert not unsaved, f"{path.name}: widget views without saved state (blank in HTML): {unsaved}"
+    # The HTML book has no kernel: each widget carries frames that work without one.
+    for cell in _code_cells(data):
+        for out in cell["outputs"]:
+            if WIDGET_VIEW in out.get("data", {}):
+                frames = "".join(out["data"].get("text/html", ""))
+                assert 'class="bptt-frames"' in frames, (
+                    f"{path.name}: a widget without pre-rendered frames would be a dead slider "
+                    f"in the book: {''.join(cell['source'])[:60]!r}")
     html = [o["data"]["text/html"] for c in _code_cells(data) for o in c["outputs"]
             if "text/html" in o.get("data", {})]
     animations = [h for h in html if "animation" in "".join(h)]
