@@ -1,29 +1,45 @@
 r"""Gradient clipping: the standard remedy for exploding gradients.
 
-Two rules are in use, and they differ in one important way.
+Three rules, which differ in one important way: whether the clipped update is
+still a descent direction, :math:`\langle \nabla L, \text{update} \rangle > 0`.
 
 *Clipping by norm* (Pascanu, Mikolov & Bengio 2013, "On the difficulty of
 training recurrent neural networks") treats the five parameter gradients as one
-long vector :math:`g` and shrinks it when its length exceeds a threshold
+long vector :math:`\nabla L` and shrinks it when its length exceeds a threshold
 :math:`c`:
 
 .. math::
 
-    \|g\| = \Big(\sum_{k} \sum_{i} (g_k)_i^2\Big)^{1/2}, \qquad
-    g \leftarrow \frac{c}{\|g\| + \epsilon}\, g \quad \text{if } \|g\| > c,
+    \|\nabla L\| = \Big(\sum_{k} \sum_{i} (\nabla_k L)_i^2\Big)^{1/2}, \qquad
+    \nabla L \leftarrow \frac{c}{\|\nabla L\| + \epsilon}\, \nabla L
+    \quad \text{if } \|\nabla L\| > c,
 
 with :math:`\epsilon = 10^{-6}` as in ``torch.nn.utils.clip_grad_norm_``.
 Every entry is multiplied by the same positive number, so the *direction* of
 the step is kept and only its length is capped: the step still points downhill,
 it just cannot jump off the cliff that an exploding gradient signals.
 
-*Clipping by value* (``torch.nn.utils.clip_grad_value_``) clamps each entry on
-its own, :math:`(g_k)_i \leftarrow \min(\max((g_k)_i, -c), c)`. Large entries
-are cut while small ones are not, so the *direction changes*: a gradient
-:math:`(10, 1)` clamped at 1 becomes :math:`(1, 1)`, which points 39 degrees
-away. Both functions return a new dict and leave their input untouched; the
-chapter "Vanishing and exploding gradients" compares them.
+*Clipping the summed gradient by value* (``torch.nn.utils.clip_grad_value_``)
+clamps each entry of :math:`\nabla L` on its own,
+:math:`(\nabla_k L)_i \leftarrow \min(\max((\nabla_k L)_i, -c), c)`. Large
+entries are cut while small ones are not, so the *direction changes*: a
+gradient :math:`(10, 1)` clamped at 1 becomes :math:`(1, 1)`, which points 39
+degrees away. Every entry keeps its sign, so the result is still a descent
+direction.
 
+*Clipping each step's contribution by value, then summing* is the rule that
+Pascanu et al. attribute to Mikolov (2012 thesis): "clipping the gradient's
+temporal components element-wise". The gradient of a weight shared by the T
+steps is a sum of T contributions, one per step's copy of the weights,
+:math:`\nabla L = \sum_t \partial\tilde L/\partial\theta^{(t)}`
+(:func:`step_gradients`); :func:`clip_step_values` clamps every entry of every
+contribution and then sums. A large contribution of one sign, cut down to
+:math:`c`, can then be outweighed by several small ones of the other sign:
+an entry of the update can have the opposite sign to the same entry of
+:math:`\nabla L`, and the whole update need not be a descent direction.
+
+Both functions that take ``grads`` return a new dict and leave their input
+untouched; the chapter "Vanishing and exploding gradients" compares the rules.
 Only the parameter gradients (:data:`bptt.validate.PARAM_KEYS`) are measured
 and clipped. The extra entries that :func:`bptt.rnn.rnn_backward` returns,
 ``x`` (dL/dx) and ``h0`` (dL/dh_0), are copied unchanged.
@@ -34,9 +50,11 @@ from typing import Mapping
 
 import numpy as np
 
-from .validate import PARAM_KEYS, check_params, check_positive_float
+from .rnn import rnn_backward
+from .validate import PARAM_KEYS, check_array, check_params, check_positive_float
 
-__all__ = ["grad_norm", "clip_grad_norm", "clip_grad_value"]
+__all__ = ["grad_norm", "clip_grad_norm", "clip_grad_value", "step_gradients",
+           "clip_step_values"]
 
 #: Added to the norm before dividing, exactly as torch does, so that the
 #: scale is always finite.
@@ -179,3 +197,111 @@ def clip_grad_value(grads: Mapping[str, np.ndarray], clip_value: float) -> dict:
     for k in PARAM_KEYS:
         clipped[k] = np.clip(grads[k], -c, c)   # a new array; c is a float, dtype kept
     return {k: clipped[k] for k in grads}
+
+
+def step_gradients(params: dict, x: np.ndarray, h: np.ndarray, dy: np.ndarray) -> dict:
+    r"""The contribution of each step's copy of the parameters to the gradient.
+
+    Parameters
+    ----------
+    params : dict
+        RNN parameters, see :func:`bptt.rnn.init_rnn`.
+    x : ndarray, shape (T, B, D)
+        The inputs given to :func:`bptt.rnn.rnn_forward`.
+    h : ndarray, shape (T+1, B, H)
+        The hidden states it returned (``h[0] = h0``).
+    dy : ndarray, shape (T, B, O)
+        :math:`\partial L / \partial y_t` for every step (zeros where a step
+        carries no loss).
+
+    Returns
+    -------
+    dict
+        ``W_xh (T, H, D)``, ``W_hh (T, H, H)``, ``b_h (T, H)``,
+        ``W_hy (T, O, H)``, ``b_y (T, O)``: entry ``[t-1]`` is
+        :math:`\partial \tilde L / \partial \theta^{(t)}`, the gradient of the
+        untied loss with respect to step t's own copy of each parameter
+        (summed over the batch). Summed over the first axis they are the
+        gradients :func:`bptt.rnn.rnn_backward` returns.
+
+    Notes
+    -----
+    The terms of the sums over time in :func:`bptt.rnn.rnn_backward`, with
+    :math:`\delta_t = (1 - h_t^2) \odot \bar h_t` and
+    :math:`g_t = \partial L / \partial y_t`:
+
+    .. math::
+
+        \frac{\partial \tilde L}{\partial W_{hh}^{(t)}} = \delta_t h_{t-1}^\top, \quad
+        \frac{\partial \tilde L}{\partial W_{xh}^{(t)}} = \delta_t x_t^\top, \quad
+        \frac{\partial \tilde L}{\partial b_h^{(t)}} = \delta_t, \quad
+        \frac{\partial \tilde L}{\partial W_{hy}^{(t)}} = g_t h_t^\top, \quad
+        \frac{\partial \tilde L}{\partial b_y^{(t)}} = g_t.
+
+    With a loss on the last step only, the contribution of step t is exactly
+    what Pascanu, Mikolov and Bengio (2013, eq. 4) call a *temporal component*,
+    :math:`\frac{\partial L_T}{\partial h_T}\frac{\partial h_T}{\partial h_t}
+    \frac{\partial^+ h_t}{\partial \theta}`; with losses at several steps it is
+    the sum of the temporal components of every loss at step t or later.
+    Memory: ``O(T (HD + H^2 + OH))``, one copy of the parameters per step.
+    """
+    grads = rnn_backward(params, x, h, dy, return_dh=True)
+    hbar = grads["h"]                                  # (T+1, B, H): hbar_t
+    delta = (1.0 - h[1:] ** 2) * hbar[1:]              # (T, B, H): delta_t at [t-1]
+    return {
+        "W_xh": np.einsum("tbi,tbj->tij", delta, x),
+        "W_hh": np.einsum("tbi,tbj->tij", delta, h[:-1]),
+        "b_h": delta.sum(axis=1),
+        "W_hy": np.einsum("tbo,tbj->toj", dy, h[1:]),
+        "b_y": dy.sum(axis=1),
+    }
+
+
+def clip_step_values(step_grads: Mapping[str, np.ndarray], clip_value: float) -> dict:
+    r"""Clamp every entry of every step's contribution to ``[-clip_value, clip_value]``, then sum.
+
+    Parameters
+    ----------
+    step_grads : dict
+        ``W_xh (T, H, D)``, ``W_hh (T, H, H)``, ``b_h (T, H)``,
+        ``W_hy (T, O, H)``, ``b_y (T, O)``, as returned by
+        :func:`step_gradients`; left untouched.
+    clip_value : float
+        The bound :math:`c > 0`.
+
+    Returns
+    -------
+    dict
+        ``W_xh (H, D)``, ``W_hh (H, H)``, ``b_h (H,)``, ``W_hy (O, H)``,
+        ``b_y (O,)``: :math:`\sum_t \operatorname{clamp}_c
+        (\partial \tilde L/\partial \theta^{(t)})`, new arrays of the dtype given.
+
+    Notes
+    -----
+    The per-step element-wise rule that Pascanu, Mikolov and Bengio (2013,
+    section 3.1) describe as Mikolov's: "clipping the gradient's temporal
+    components element-wise (clipping an entry when it exceeds in absolute
+    value a fixed threshold)". With T = 1 it is :func:`clip_grad_value`.
+    Unlike :func:`clip_grad_value` and :func:`clip_grad_norm`, its result need
+    not be a descent direction: contributions 10, -2, -2 of one entry sum to
+    6, but clamped at 1 they sum to -1.
+    """
+    if not isinstance(step_grads, Mapping):
+        raise TypeError(f"step_grads must be a dict with keys {list(PARAM_KEYS)} "
+                        f"(as returned by step_gradients), got {type(step_grads).__name__}")
+    missing = [k for k in PARAM_KEYS if k not in step_grads]
+    if missing:
+        raise ValueError(f"step_grads must contain the keys {list(PARAM_KEYS)}; "
+                         f"missing {missing}")
+    W_xh = check_array("step_grads['W_xh']", step_grads["W_xh"], ("T", "H", "D"))
+    T, H, D = W_xh.shape
+    dtype = W_xh.dtype
+    check_array("step_grads['W_hh']", step_grads["W_hh"], ("T", "H", "H"), (T, H, H), dtype)
+    check_array("step_grads['b_h']", step_grads["b_h"], ("T", "H"), (T, H), dtype)
+    W_hy = check_array("step_grads['W_hy']", step_grads["W_hy"], ("T", "O", "H"),
+                       (T, None, H), dtype)
+    O = W_hy.shape[1]
+    check_array("step_grads['b_y']", step_grads["b_y"], ("T", "O"), (T, O), dtype)
+    c = check_positive_float("clip_value", clip_value)
+    # Clamp each step's term first, then sum over the steps (axis 0).
+    return {k: np.clip(step_grads[k], -c, c).sum(axis=0) for k in PARAM_KEYS}

@@ -4,7 +4,8 @@ import copy
 import numpy as np
 import pytest
 
-from bptt.clip import clip_grad_norm, clip_grad_value, grad_norm
+from bptt.clip import (clip_grad_norm, clip_grad_value, clip_step_values, grad_norm,
+                       step_gradients)
 from bptt.validate import PARAM_KEYS
 
 SHAPES = [(1, 1, 1), (3, 4, 2), (2, 5, 3)]   # (D, H, O), including D != H != O
@@ -285,3 +286,149 @@ def test_matches_torch(dtype, max_norm):
     out = clip_grad_value(g, 0.7)
     for t, k in zip(tensors, PARAM_KEYS):
         np.testing.assert_array_equal(out[k], t.grad.numpy(), err_msg=k)
+
+
+# --- step_gradients and clip_step_values (the per-step rule) ------------------
+
+STEP_SHAPES = [(1, 1, 1, 1, 1), (4, 2, 3, 5, 2), (6, 3, 2, 4, 3)]   # (T, B, D, H, O)
+
+
+def rnn_problem(T, B, D, H, O, seed=0, dtype=np.float64):
+    """Parameters with nonzero biases, inputs, states and a random dL/dy."""
+    from bptt import rnn_forward
+    rng = np.random.default_rng(seed)
+    params = {"W_xh": rng.standard_normal((H, D)) / np.sqrt(D),
+              "W_hh": 1.2 * rng.standard_normal((H, H)) / np.sqrt(H),
+              "b_h": 0.3 * rng.standard_normal(H),
+              "W_hy": rng.standard_normal((O, H)) / np.sqrt(H),
+              "b_y": 0.3 * rng.standard_normal(O)}
+    params = {k: v.astype(dtype) for k, v in params.items()}
+    x = rng.standard_normal((T, B, D)).astype(dtype)
+    h0 = (0.5 * rng.standard_normal((B, H))).astype(dtype)
+    _, h = rnn_forward(params, x, h0)
+    dy = rng.standard_normal((T, B, O)).astype(dtype)
+    return params, x, h, dy
+
+
+@pytest.mark.parametrize("T,B,D,H,O", STEP_SHAPES)
+@pytest.mark.parametrize("dtype,rtol", [(np.float64, 1e-12), (np.float32, 1e-4)])
+def test_step_gradients_sum_to_rnn_backward(T, B, D, H, O, dtype, rtol):
+    from bptt import rnn_backward
+    params, x, h, dy = rnn_problem(T, B, D, H, O, seed=T + H, dtype=dtype)
+    steps = step_gradients(params, x, h, dy)
+    full = rnn_backward(params, x, h, dy)
+    shapes = {"W_xh": (T, H, D), "W_hh": (T, H, H), "b_h": (T, H), "W_hy": (T, O, H),
+              "b_y": (T, O)}
+    assert list(steps) == list(PARAM_KEYS)
+    for k in PARAM_KEYS:
+        assert steps[k].shape == shapes[k], k
+        assert steps[k].dtype == dtype, k
+        np.testing.assert_allclose(steps[k].sum(axis=0), full[k], rtol=rtol, atol=rtol,
+                                   err_msg=k)
+
+
+@pytest.mark.parametrize("T,B,D,H,O", STEP_SHAPES)
+def test_step_gradients_are_the_gradients_of_the_untied_loss(T, B, D, H, O):
+    # An independent reference: autograd through an RNN whose step t uses its
+    # own copy theta^(t) of every parameter (the untied loss), column vectors.
+    autograd = pytest.importorskip("autograd")
+    anp = pytest.importorskip("autograd.numpy")
+    params, x, h, dy = rnn_problem(T, B, D, H, O, seed=7 + T)
+    h0 = h[0]
+
+    def untied_loss(copies):
+        state = h0.T                                    # (H, B)
+        total = 0.0
+        for t in range(1, T + 1):
+            c = {k: copies[k][t - 1] for k in PARAM_KEYS}
+            state = anp.tanh(anp.dot(c["W_hh"], state) + anp.dot(c["W_xh"], x[t - 1].T)
+                             + c["b_h"][:, None])
+            y_t = anp.dot(c["W_hy"], state) + c["b_y"][:, None]   # (O, B)
+            total = total + anp.sum(dy[t - 1].T * y_t)           # dL/dy_t = dy[t-1]
+        return total
+
+    copies = {k: np.repeat(params[k][None], T, axis=0) for k in PARAM_KEYS}
+    expected = autograd.grad(untied_loss)(copies)
+    steps = step_gradients(params, x, h, dy)
+    for k in PARAM_KEYS:
+        np.testing.assert_allclose(steps[k], expected[k], rtol=1e-10, atol=1e-12, err_msg=k)
+
+
+def make_steps(T=3, D=2, H=2, O=1, seed=0, scale=1.0, dtype=np.float64):
+    rng = np.random.default_rng(seed)
+    shapes = {"W_xh": (T, H, D), "W_hh": (T, H, H), "b_h": (T, H), "W_hy": (T, O, H),
+              "b_y": (T, O)}
+    return {k: (scale * rng.standard_normal(s)).astype(dtype) for k, s in shapes.items()}
+
+
+def test_clip_step_values_by_hand_turns_an_entry_uphill():
+    steps = make_steps(T=3)
+    steps["b_h"] = np.array([[10.0, 0.5], [-2.0, 0.25], [-2.0, -0.5]])
+    out = clip_step_values(steps, 1.0)
+    # Entry 0: the sum is 6, the clamped terms 1, -1, -1 sum to -1: the opposite sign.
+    # Entry 1: no term exceeds 1, so the sum is kept.
+    np.testing.assert_allclose(out["b_h"], [-1.0, 0.25])
+    assert steps["b_h"].sum(axis=0)[0] * out["b_h"][0] < 0
+
+
+@pytest.mark.parametrize("c", [0.1, 1.0])
+def test_clip_step_values_is_the_sum_of_clamped_terms(c):
+    steps = make_steps(T=5, D=3, H=4, O=2, seed=1, scale=2.0)
+    out = clip_step_values(steps, c)
+    for k in PARAM_KEYS:
+        expected = np.sum(np.minimum(np.maximum(steps[k], -c), c), axis=0)
+        np.testing.assert_allclose(out[k], expected, rtol=1e-14, err_msg=k)
+        assert np.all(np.abs(out[k]) <= steps[k].shape[0] * c), k
+
+
+def test_clip_step_values_with_one_step_is_clip_grad_value():
+    steps = make_steps(T=1, D=3, H=4, O=2, seed=2, scale=3.0)
+    out = clip_step_values(steps, 0.7)
+    summed = {k: steps[k][0] for k in PARAM_KEYS}
+    expected = clip_grad_value(summed, 0.7)
+    for k in PARAM_KEYS:
+        np.testing.assert_array_equal(out[k], expected[k], err_msg=k)
+
+
+def test_clip_step_values_never_turns_the_sum_of_one_signed_terms():
+    # If every term of an entry has the same sign, clamping keeps that sign.
+    steps = {k: np.abs(v) for k, v in make_steps(T=4, seed=3, scale=5.0).items()}
+    out = clip_step_values(steps, 0.5)
+    for k in PARAM_KEYS:
+        assert np.all(out[k] >= 0), k
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_clip_step_values_keeps_dtype_and_input(dtype):
+    steps = make_steps(T=3, seed=4, scale=3.0, dtype=dtype)
+    before = copy.deepcopy(steps)
+    out = clip_step_values(steps, 1.0)
+    for k in PARAM_KEYS:
+        assert out[k].dtype == dtype, k
+        assert out[k].shape == steps[k].shape[1:], k
+        np.testing.assert_array_equal(steps[k], before[k])
+
+
+def test_clip_step_values_refuses_bad_input():
+    with pytest.raises(TypeError, match="step_grads must be a dict"):
+        clip_step_values([np.zeros((2, 2))], 1.0)
+    steps = make_steps()
+    del steps["b_y"]
+    with pytest.raises(ValueError, match=r"missing \['b_y'\]"):
+        clip_step_values(steps, 1.0)
+    steps = make_steps(T=3, H=2)
+    steps["W_hh"] = np.zeros((2, 2, 2))
+    with pytest.raises(ValueError, match=r"step_grads\['W_hh'\] must have shape \(T, H, H\)"):
+        clip_step_values(steps, 1.0)
+    steps = make_steps()
+    steps["b_h"] = steps["b_h"][0]           # a summed gradient, not per step
+    with pytest.raises(ValueError, match=r"step_grads\['b_h'\] must have 2 dimensions"):
+        clip_step_values(steps, 1.0)
+    with pytest.raises(ValueError, match="clip_value must be a finite number > 0"):
+        clip_step_values(make_steps(), 0.0)
+
+
+def test_step_gradients_refuses_bad_input():
+    params, x, h, dy = rnn_problem(3, 2, 2, 3, 1)
+    with pytest.raises(ValueError, match=r"dy must have shape \(T, B, O\)"):
+        step_gradients(params, x, h, dy[:2])

@@ -5,20 +5,15 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import base64                     # noqa: E402
-import re                         # noqa: E402
-
 import matplotlib.pyplot as plt   # noqa: E402
 from matplotlib.colors import to_hex   # noqa: E402
 import numpy as np                # noqa: E402
 import pytest                     # noqa: E402
-from matplotlib.animation import FuncAnimation   # noqa: E402
 
 from bptt.dynamics import (lag_norm_experiment, one_unit_descent,  # noqa: E402
                            one_unit_loss, one_unit_wall)
 from bptt.plots.gradients import (CLIFF_COLOUR, LAG_YLIM, REFERENCE_RADII,  # noqa: E402
-                                  animate_lag_norms,
-                                  draw_lag_norms, lag_norm_widget, plot_lag_norms,
+                                  WIDTH, draw_lag_norms, lag_norm_widget, plot_lag_norms,
                                   plot_loss_cliff, plot_norm_panels, plot_training_runs)
 
 FLOOR = LAG_YLIM[0] / 10
@@ -55,8 +50,20 @@ def test_norm_panels_draw_every_curve(n_panels):
         np.testing.assert_allclose(lines[1].get_ydata(), 2.0 ** np.arange(6))
         np.testing.assert_allclose(lines[2].get_ydata(), FLOOR)      # zeros go to the floor
         assert lines[1].get_linestyle() == "--" and lines[2].get_linestyle() == ":"
-        assert ax.get_xlabel()
-    assert fig.axes[0].get_ylabel()
+        assert ax.get_xlabel() and ax.get_ylabel()
+
+
+@pytest.mark.parametrize("ncols, n_panels, rows", [(1, 3, 3), (2, 3, 2), (3, 3, 1)])
+def test_norm_panels_layout(ncols, n_panels, rows):
+    panels = [{"title": f"case {p}", "curves": [curve("m", [1.0, 0.5], "measured")]}
+              for p in range(n_panels)]
+    fig = plot_norm_panels(panels, ncols=ncols, legend_loc="lower left")
+    assert [ax.get_title() for ax in fig.axes] == [f"case {p}" for p in range(n_panels)]
+    assert all(ax.get_legend()._loc == 3 for ax in fig.axes)        # "lower left"
+    rows_used = {round(ax.get_position().y0, 3) for ax in fig.axes}
+    assert len(rows_used) == rows
+    if ncols == 1:
+        assert fig.get_figwidth() == pytest.approx(WIDTH)   # a column, phone-sized
 
 
 def test_norm_panels_refuse_bad_curves():
@@ -79,6 +86,8 @@ def test_plot_lag_norms_draws_the_experiment(scales):
     panels = {f"scale {s}": [lag_norm_experiment(r, s, **SMALL) for r in radii] for s in scales}
     fig = plot_lag_norms(panels)
     assert len(fig.axes) == len(scales)
+    assert fig.get_figwidth() == pytest.approx(WIDTH)
+    assert len({round(ax.get_position().x0, 3) for ax in fig.axes}) == 1   # one column
     for (title, results), ax in zip(panels.items(), fig.axes):
         assert ax.get_title() == title and ax.get_yscale() == "log"
         lines = [ln for ln in ax.get_lines() if ln.get_label().startswith("$")]
@@ -86,35 +95,55 @@ def test_plot_lag_norms_draws_the_experiment(scales):
         for ln, res in zip(lines, results):
             np.testing.assert_allclose(ln.get_ydata(), np.maximum(res["norm"], FLOOR))
             np.testing.assert_array_equal(ln.get_xdata(), np.arange(SMALL["T"] + 1))
-    assert fig.axes[-1].get_legend() is not None
+    assert len(fig.legends) == 1
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == [
+        rf"$\rho = {r:.2g}$" for r in radii]
 
 
 @pytest.mark.parametrize("rho, input_scale, kind", [
     (0.5, 0.01, "gaussian"), (1.0, 1.0, "orthogonal"),
     (2.5, 0.1, "gaussian"), (2.5, 3.0, "orthogonal")])
 def test_draw_lag_norms(rho, input_scale, kind):
-    fig = draw_lag_norms(rho, input_scale, kind=kind, T=15)
+    fig = draw_lag_norms(rho, input_scale, kind=kind, T=15, seed=3)
     ax = fig.axes[0]
-    res = lag_norm_experiment(rho, input_scale, kind=kind, T=15)
+    res = lag_norm_experiment(rho, input_scale, kind=kind, T=15, seed=3)
     lines = ax.get_lines()
-    # grey references, the bound, the measured line and the line at 1
+    # grey references, the bound, the rate, the measured line and the line at 1
     measured = [ln for ln in lines if ln.get_label() == "measured"][0]
     np.testing.assert_allclose(measured.get_ydata(), np.maximum(res["norm"], FLOOR))
     bound = [ln for ln in lines if ln.get_label().startswith("bound")][0]
     np.testing.assert_allclose(bound.get_ydata(), res["sigma_max"] ** np.arange(16))
-    assert len(lines) == len(REFERENCE_RADII) + 3
+    rate = [ln for ln in lines if ln.get_label() == r"$\rho^\tau$"][0]
+    np.testing.assert_allclose(rate.get_ydata(), res["rho"] ** np.arange(16.0))
+    assert rate.get_linestyle() == ":"
+    assert len(lines) == len(REFERENCE_RADII) + 4
+    for r, grey in zip(REFERENCE_RADII, lines):
+        ref = lag_norm_experiment(r, input_scale, kind=kind, T=15, seed=3)
+        np.testing.assert_allclose(grey.get_ydata(), np.maximum(ref["norm"], FLOOR))
     assert f"{res['rho']:.2f}" in ax.get_title() and "input scale" in ax.get_title()
     assert ax.get_ylim() == pytest.approx(LAG_YLIM)
 
 
+def test_draw_lag_norms_repeats_give_equal_figures_and_bad_input_is_refused():
+    # The experiments are cached: a second call draws the same data.
+    a = draw_lag_norms(1.5, 0.1, T=10, seed=1).axes[0].get_lines()
+    b = draw_lag_norms(1.5, 0.1, T=10, seed=1).axes[0].get_lines()
+    for la, lb in zip(a, b):
+        np.testing.assert_array_equal(la.get_ydata(), lb.get_ydata())
+    with pytest.raises(ValueError, match="kind must be"):
+        draw_lag_norms(1.0, kind="uniform")
+    with pytest.raises(TypeError, match="seed must be an int"):
+        draw_lag_norms(1.0, seed=1.5)
+
+
 def test_lag_norm_widget_builds_and_redraws():
-    w = lag_norm_widget(rho=1.5, input_scale=0.1, T=10)
+    w = lag_norm_widget(rho=1.5, input_scale=0.1, T=10, seed=2)
     names = [c.description for c in w.children[:3]]
     assert names == ["ρ(W_hh)", "input scale", "W_hh"]
     assert w.children[0].value == 1.5
     w.children[0].value = 2.0         # moving the slider calls draw_lag_norms again
     fig = w.result
-    res = lag_norm_experiment(2.0, 0.1, T=10)
+    res = lag_norm_experiment(2.0, 0.1, T=10, seed=2)
     measured = [ln for ln in fig.axes[0].get_lines() if ln.get_label() == "measured"][0]
     np.testing.assert_allclose(measured.get_ydata(), np.maximum(res["norm"], FLOOR))
 
@@ -124,46 +153,6 @@ def test_lag_norm_widget_refuses_values_outside_the_sliders():
         lag_norm_widget(rho=5.0)
     with pytest.raises(ValueError, match="kind must be"):
         lag_norm_widget(kind="uniform")
-
-
-def test_animation_frames_show_the_experiments():
-    radii = [0.5, 1.0, 2.0]
-    anim = animate_lag_norms(radii, input_scales=(0.1, 1.0), T=10)
-    assert isinstance(anim, FuncAnimation)
-    fig = anim._fig
-    ax = fig.axes[0]
-    for k, rho in enumerate(radii):
-        anim._func(k)
-        lines = ax.get_lines()
-        for s, line in zip((0.1, 1.0), lines[:2]):
-            want = lag_norm_experiment(rho, s, T=10)["norm"]
-            np.testing.assert_allclose(line.get_ydata(), np.maximum(want, FLOOR))
-        np.testing.assert_allclose(lines[2].get_ydata(), rho ** np.arange(11.0))
-        assert f"{rho:.2f}" in ax.get_title()
-    assert "animation" in anim.to_jshtml(fps=2)
-
-
-def _first_frame_size(html: str) -> tuple[int, int]:
-    """Width and height of the first PNG frame embedded by ``to_jshtml``."""
-    frame = re.search(r'"data:image/png;base64,([^"]+)"', html).group(1)
-    png = base64.b64decode(frame.replace("\\\n", "").replace("\\n", ""))
-    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
-
-
-@pytest.mark.parametrize("figsize, dpi", [((4.0, 2.0), 50), ((3.0, 1.5), 72)])
-def test_animation_frames_drawn_at_the_figure_dpi_only_when_asked(figsize, dpi):
-    # The docstring's claim: to_jshtml draws at savefig.dpi (100 in the book
-    # style), and at the figure's dpi only when savefig.dpi is "figure".
-    def html():
-        # A new animation each time: to_jshtml caches its first result.
-        anim = animate_lag_norms([0.5, 2.0], input_scales=(1.0,), T=5, figsize=figsize,
-                                 dpi=dpi)
-        return anim.to_jshtml()
-
-    with plt.rc_context({"savefig.dpi": 100}):
-        assert _first_frame_size(html()) == (round(figsize[0] * 100), round(figsize[1] * 100))
-        with plt.rc_context({"savefig.dpi": "figure"}):
-            assert _first_frame_size(html()) == (round(figsize[0] * dpi), round(figsize[1] * dpi))
 
 
 # ------------------------------------------------------------ the cliff
@@ -205,6 +194,10 @@ def test_loss_cliff_draws_the_loss_and_gradient(b_slice):
         assert dot.get_ydata()[0] == pytest.approx(abs(float(one_unit_loss(w_c, b_slice, T=Ts)[1])))
     assert ax_grad.get_yscale() == "log"
     assert all(a.get_title() for a in (ax_map, ax_loss, ax_grad))
+    # One column: (a) above (b) above (c), phone-sized.
+    tops = [a.get_position().y0 for a in (ax_map, ax_loss, ax_grad)]
+    assert tops[0] > tops[1] > tops[2]
+    assert fig.get_figwidth() == pytest.approx(WIDTH)
 
 
 def test_loss_cliff_annotates_a_path_that_leaves_the_map():
@@ -225,8 +218,11 @@ def test_training_runs():
                    "stopped": "loss nan at step 2"}}
     fig = plot_training_runs(hists)
     ax_loss, ax_grad = fig.axes
+    assert ax_loss.get_position().y0 > ax_grad.get_position().y0     # one column
+    assert ax_grad.get_ylabel() == r"$\|\nabla L\|$"
+    assert ax_grad.get_xlabel() == "training step"
     for ax, key in ((ax_loss, "loss"), (ax_grad, "grad_norm")):
-        assert ax.get_yscale() == "log" and ax.get_title() and ax.get_xlabel()
+        assert ax.get_yscale() == "log" and ax.get_title() and ax.get_ylabel()
         runs = [ln for ln in ax.get_lines() if ln.get_label() in hists]
         assert [ln.get_label() for ln in runs] == ["a", "b"]
         for ln in runs:

@@ -7,26 +7,34 @@ products, gradient norms against time lag, the one-unit loss surface) or by
 * :func:`plot_norm_panels`: measured norms next to their bounds, one panel per case.
 * :func:`plot_lag_norms`: :math:`\|\partial L_T/\partial h_{T-\tau}\|` against
   :math:`\tau`, one line per spectral radius, one panel per input scale.
-* :func:`draw_lag_norms`: the widget callback (one radius, one input scale).
+* :func:`draw_lag_norms`: the widget callback (one radius, one input scale); also
+  the frames of the slider that the HTML book shows instead of the live widget
+  (:func:`bptt.plots.frames.frame_slider`).
 * :func:`lag_norm_widget`: sliders for the radius and the input scale.
-* :func:`animate_lag_norms`: the same without a kernel (a ``FuncAnimation``).
 * :func:`plot_loss_cliff`: the one-unit RNN's loss surface, its cliff and two descents.
 * :func:`plot_training_runs`: loss and gradient norm of training runs, step by step.
+
+Every figure is one column of panels, at most :data:`WIDTH` inches wide, so
+that its text stays legible when a phone shrinks it to the screen's width.
 """
 from __future__ import annotations
 
+import functools
 from typing import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.animation import FuncAnimation
 from matplotlib.figure import Figure
 
 from ..dynamics import lag_norm_experiment, one_unit_loss, one_unit_wall
 from ..validate import check_array, check_positive_float, check_positive_int
 
 __all__ = ["plot_norm_panels", "plot_lag_norms", "draw_lag_norms", "lag_norm_widget",
-           "animate_lag_norms", "plot_loss_cliff", "plot_training_runs"]
+           "plot_loss_cliff", "plot_training_runs"]
+
+#: Width of every figure, in inches: a column of panels rather than a row, so
+#: that a phone (about 360 CSS pixels) shrinks it by less than a half.
+WIDTH = 5.6
 
 #: Line styles of the three kinds of curve in :func:`plot_norm_panels`.
 CURVE_STYLES = {
@@ -69,7 +77,8 @@ def _log_safe(values: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------
 
 def plot_norm_panels(panels: Sequence[Mapping], *, figsize=None,
-                     ylabel: str | None = None) -> Figure:
+                     ylabel: str | None = None, ncols: int = 1,
+                     legend_loc: str = "best") -> Figure:
     r"""Side-by-side log plots of norms against lag, each with the curves that bound or explain it.
 
     Parameters
@@ -82,22 +91,33 @@ def plot_norm_panels(panels: Sequence[Mapping], *, figsize=None,
         :func:`bptt.dynamics.jacobian_bound`) or ``"rate"`` (dotted, e.g.
         :math:`\rho^\tau`).
     figsize : (float, float), optional
-        By default 3 inches wide per panel.
+        By default :data:`WIDTH` wide and 2.4 inches per row.
     ylabel : str, optional
-        Label of the first panel's y axis; a norm of the Jacobian product by default.
+        Label of every panel's y axis; a norm of the Jacobian product by default.
+    ncols : int
+        Panels per row, filled row by row; 1 (a column) by default.
+    legend_loc : str
+        Where each panel's legend goes, as matplotlib's ``loc`` (``"best"``
+        by default; ``"best"`` does not avoid curves drawn past the y limits
+        set afterwards).
 
     Returns
     -------
     Figure
-        ``len(panels)`` axes, with one line per curve (data ``(lag, value)``,
-        values below :data:`LAG_YLIM` drawn at its floor), log y axes and a legend each.
+        ``len(panels)`` axes, in the order given, with one line per curve (data
+        ``(lag, value)``, values below :data:`LAG_YLIM` drawn at its floor), log y
+        axes and a legend each.
     """
     if isinstance(panels, Mapping) or not isinstance(panels, Sequence) or not panels:
         raise TypeError("panels must be a non-empty list of dicts with 'title' and 'curves'")
+    ncols = check_positive_int("ncols", ncols)
+    nrows = -(-len(panels) // ncols)
     if figsize is None:
-        figsize = (3.0 * len(panels), 3.1)
-    fig, axes = plt.subplots(1, len(panels), figsize=figsize, squeeze=False)
-    for p, (panel, ax) in enumerate(zip(panels, axes[0])):
+        figsize = (WIDTH, 2.4 * nrows)
+    fig, axes = plt.subplots(nrows, ncols, figsize=figsize, squeeze=False)
+    for ax in axes.ravel()[len(panels):]:
+        ax.remove()                              # an incomplete last row
+    for p, (panel, ax) in enumerate(zip(panels, axes.ravel())):
         if not isinstance(panel, Mapping) or "curves" not in panel or "title" not in panel:
             raise TypeError(f"panels[{p}] must be a dict with 'title' and 'curves'")
         ax.set_title(_check_str(f"panels[{p}]['title']", panel["title"]))
@@ -116,8 +136,8 @@ def plot_norm_panels(panels: Sequence[Mapping], *, figsize=None,
                     **CURVE_STYLES[kind])
         ax.set_yscale("log")
         ax.set_xlabel(r"lag $\tau = t - k$")
-        ax.legend(fontsize=8, loc="best")
-    axes[0, 0].set_ylabel(ylabel or r"$\|\partial h_t / \partial h_{t-\tau}\|_2$")
+        ax.set_ylabel(ylabel or r"$\|\partial h_t / \partial h_{t-\tau}\|_2$")
+        ax.legend(fontsize=8, loc=_check_str("legend_loc", legend_loc))
     fig.tight_layout()
     return fig
 
@@ -155,37 +175,47 @@ def plot_lag_norms(panels: Mapping[str, Sequence[Mapping]], *, figsize=None) -> 
         Panel title to a list of results of :func:`bptt.dynamics.lag_norm_experiment`
         (one per spectral radius, in the order to draw).
     figsize : (float, float), optional
-        By default 3.6 inches wide per panel.
+        By default :data:`WIDTH` wide and 2.6 inches per panel.
 
     Returns
     -------
     Figure
-        One axes per panel, each with one line ``(result["lag"], result["norm"])``
-        per result, labelled by :math:`\rho(W_{hh})`, coloured by radius; log y
-        axis over :data:`LAG_YLIM` and a grey line at 1.
+        One axes per panel, one above the other, each with one line
+        ``(result["lag"], result["norm"])`` per result, labelled by
+        :math:`\rho(W_{hh})`, coloured by radius; log y axis over
+        :data:`LAG_YLIM` and a grey line at 1; one legend, above the panels.
     """
     if not isinstance(panels, Mapping) or not panels:
         raise TypeError("panels must be a non-empty dict: title -> list of "
                         "lag_norm_experiment results")
     if figsize is None:
-        figsize = (3.6 * len(panels), 3.2)
-    fig, axes = plt.subplots(1, len(panels), figsize=figsize, squeeze=False, sharey=True)
-    for (title, results), ax in zip(panels.items(), axes[0]):
+        figsize = (WIDTH, 0.5 + 2.6 * len(panels))
+    fig, axes = plt.subplots(len(panels), 1, figsize=figsize, squeeze=False, sharex=True)
+    for (title, results), ax in zip(panels.items(), axes[:, 0]):
         colours = plt.get_cmap("viridis")(np.linspace(0.0, 0.9, len(results)))
         for result, colour in zip(results, colours):
             _draw_lag_curve(ax, result, color=colour, linewidth=1.6,
                             label=rf"$\rho = {result['rho']:.2g}$")
         _decorate_lag_axes(ax, int(results[0]["lag"][-1]), _check_str("panel title", title))
-    for ax in axes[0, 1:]:
-        ax.set_ylabel("")
-    axes[0, -1].legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8)
-    fig.tight_layout()
+    for ax in axes[:-1, 0]:
+        ax.set_xlabel("")
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="upper center", ncol=min(len(labels), 6), fontsize=8,
+               frameon=False)
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.35 / figsize[1]))
     return fig
 
 
 def _lag_title(res: Mapping, input_scale: float) -> str:
     return (rf"$\rho = {res['rho']:.2f}$, $\sigma_{{\max}} = {res['sigma_max']:.2f}$, "
-            f"input scale {input_scale:.2g}, mean tanh slope {res['slope']:.2f}")
+            f"input scale {input_scale:.2g}\nmean tanh slope {res['slope']:.2f}")
+
+
+@functools.lru_cache(maxsize=256)
+def _experiment(rho: float, input_scale: float, kind: str, T: int, seed: int) -> dict:
+    """:func:`bptt.dynamics.lag_norm_experiment`, remembered: a slider's frames and the
+    grey reference lines ask for the same experiments many times. Read-only."""
+    return lag_norm_experiment(rho, input_scale, kind=kind, T=T, seed=seed)
 
 
 def draw_lag_norms(rho: float, input_scale: float = 1.0, *, kind: str = "gaussian",
@@ -211,26 +241,37 @@ def draw_lag_norms(rho: float, input_scale: float = 1.0, *, kind: str = "gaussia
     Returns
     -------
     Figure
-        One axes: ``len(reference_radii)`` grey lines, then the line of
-        ``lag_norm_experiment(rho, input_scale, kind=kind, T=T, seed=seed)``
-        in colour (the last line), the dashed bound :math:`\sigma_{\max}^\tau`,
-        and a title with :math:`\rho`, :math:`\sigma_{\max}`, the input scale
-        and the mean tanh slope.
+        One axes: ``len(reference_radii)`` grey lines, the dashed bound
+        :math:`\sigma_{\max}^\tau`, the dotted rate :math:`\rho^\tau`, then the
+        line of ``lag_norm_experiment(rho, input_scale, kind=kind, T=T, seed=seed)``
+        in colour, and a title with :math:`\rho`, :math:`\sigma_{\max}`, the
+        input scale and the mean tanh slope.
+
+    Notes
+    -----
+    The experiments are remembered (a bounded cache keyed by the arguments), so
+    drawing many frames recomputes each reference radius only once.
     """
     rho = check_positive_float("rho", rho)
     input_scale = check_positive_float("input_scale", input_scale)
     T = check_positive_int("T", T)
-    fig, ax = plt.subplots(figsize=(6.4, 3.4))
+    if kind not in ("gaussian", "orthogonal"):
+        raise ValueError(f"kind must be 'gaussian' or 'orthogonal', got {kind!r}")
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed must be an int, got {type(seed).__name__} {seed!r}")
+    fig, ax = plt.subplots(figsize=(WIDTH, 3.6))
     for r in reference_radii:
-        ref = lag_norm_experiment(check_positive_float("reference radius", r), input_scale,
-                                  kind=kind, T=T, seed=seed)
+        ref = _experiment(check_positive_float("reference radius", r), input_scale, kind, T,
+                          int(seed))
         line = _draw_lag_curve(ax, ref, color="#bbbbbb", linewidth=1.0)
         ax.annotate(rf"$\rho={r:g}$", (T, max(ref["norm"][-1], LAG_YLIM[0])), fontsize=7,
                     color="#888888", xytext=(2, 0), textcoords="offset points", va="center")
         line.set_zorder(1)
-    res = lag_norm_experiment(rho, input_scale, kind=kind, T=T, seed=seed)
-    ax.plot(res["lag"], res["sigma_max"] ** res["lag"].astype(float), **CURVE_STYLES["bound"],
+    res = _experiment(rho, input_scale, kind, T, int(seed))
+    lag = res["lag"].astype(float)
+    ax.plot(lag, res["sigma_max"] ** lag, **CURVE_STYLES["bound"],
             label=r"bound $\sigma_{\max}^\tau$")
+    ax.plot(lag, res["rho"] ** lag, **CURVE_STYLES["rate"], label=r"$\rho^\tau$")
     _draw_lag_curve(ax, res, color=_HIGHLIGHT, linewidth=2.2, label="measured")
     _decorate_lag_axes(ax, T, _lag_title(res, input_scale))
     ax.title.set_fontsize(9)
@@ -240,7 +281,7 @@ def draw_lag_norms(rho: float, input_scale: float = 1.0, *, kind: str = "gaussia
 
 
 def lag_norm_widget(*, rho: float = 1.0, input_scale: float = 1.0, kind: str = "gaussian",
-                    T: int = 100):
+                    T: int = 100, seed: int = 0):
     r"""Sliders for the spectral radius and the input scale, and the gradient norms they give.
 
     Parameters
@@ -253,6 +294,8 @@ def lag_norm_widget(*, rho: float = 1.0, input_scale: float = 1.0, kind: str = "
         Starting choice of the recurrent matrix (a drop-down).
     T : int
         Sequence length.
+    seed : int
+        Seed of the experiment (see :func:`draw_lag_norms`).
 
     Returns
     -------
@@ -286,68 +329,9 @@ def lag_norm_widget(*, rho: float = 1.0, input_scale: float = 1.0, kind: str = "
     }
 
     def update(rho, input_scale, kind):
-        return draw_lag_norms(rho, input_scale, kind=kind, T=T)
+        return draw_lag_norms(rho, input_scale, kind=kind, T=T, seed=seed)
 
     return widgets.interactive(update, **sliders)
-
-
-def animate_lag_norms(radii: Sequence[float], *, input_scales: Sequence[float] = (0.1, 1.0),
-                      T: int = 100, seed: int = 0, figsize=(7.0, 3.1),
-                      dpi: int = 72) -> FuncAnimation:
-    r"""An animation over the spectral radius, for readers without a kernel.
-
-    Parameters
-    ----------
-    radii : sequence of float
-        One frame per radius (keep it <= 25), each > 0.
-    input_scales : sequence of float
-        One line per input scale in every frame.
-    T : int
-        Sequence length.
-    seed : int
-        Seed of :func:`bptt.dynamics.lag_norm_experiment`.
-    figsize, dpi
-        Small, so that the embedded frames stay light. ``to_jshtml`` draws
-        the frames at ``rcParams["savefig.dpi"]``, not at the figure's dpi:
-        render them inside ``plt.rc_context({"savefig.dpi": "figure"})`` for
-        ``dpi`` to apply.
-
-    Returns
-    -------
-    matplotlib.animation.FuncAnimation
-        Frame k shows ``lag_norm_experiment(radii[k], s, T=T, seed=seed)["norm"]``
-        for every ``s`` in ``input_scales`` (one line each, in that order),
-        and the line :math:`\rho^\tau`. Its figure is already closed: show it
-        with ``IPython.display.HTML(anim.to_jshtml())``.
-    """
-    radii = [check_positive_float(f"radii[{i}]", r) for i, r in enumerate(radii)]
-    scales = [check_positive_float(f"input_scales[{i}]", s) for i, s in enumerate(input_scales)]
-    if not radii or not scales:
-        raise ValueError("radii and input_scales must each hold at least one value")
-    T = check_positive_int("T", T)
-    # Every frame computed up front: the frame callback only moves lines.
-    frames = [[lag_norm_experiment(r, s, T=T, seed=seed) for s in scales] for r in radii]
-    fig, ax = plt.subplots(figsize=figsize, dpi=dpi)
-    colours = plt.get_cmap("plasma")(np.linspace(0.1, 0.7, len(scales)))
-    lines = [_draw_lag_curve(ax, res, color=c, linewidth=2.0, label=f"input scale {s:g}")
-             for res, s, c in zip(frames[0], scales, colours)]
-    lag = frames[0][0]["lag"].astype(float)
-    rate, = ax.plot(lag, radii[0] ** lag, **CURVE_STYLES["rate"], label=r"$\rho^\tau$")
-    _decorate_lag_axes(ax, T, rf"$\rho(W_{{hh}}) = {radii[0]:.2f}$")
-    # One row at the top left: every curve starts at 1, so that corner is free.
-    ax.legend(loc="upper left", ncol=len(lines) + 1, fontsize=9)
-    fig.tight_layout()
-
-    def frame(k):
-        for line, res in zip(lines, frames[k]):
-            line.set_ydata(_log_safe(res["norm"]))
-        rate.set_ydata(radii[k] ** lag)
-        ax.set_title(rf"$\rho(W_{{hh}}) = {radii[k]:.2f}$")
-        return [*lines, rate]
-
-    anim = FuncAnimation(fig, frame, frames=len(radii), interval=500, blit=False)
-    plt.close(fig)
-    return anim
 
 
 # --------------------------------------------------------------------------
@@ -380,11 +364,11 @@ def plot_loss_cliff(*, T: int = 50, h0: float = 0.5, target: float = 0.7,
     Returns
     -------
     Figure
-        Three axes (and a colour bar): (a), left, the loss map (``pcolormesh``) with the wall
-        :func:`bptt.dynamics.one_unit_wall` dashed and the paths; (b), top right,
-        the loss along :math:`b = b_{\text{slice}}`, one line per T; (c), below it,
-        :math:`|\partial L/\partial w|` along it on a log axis, one line per T,
-        and one dot per T at the exact value on the cliff.
+        Three axes, one above the other (and a colour bar): (a) the loss map
+        (``pcolormesh``) with the wall :func:`bptt.dynamics.one_unit_wall` dashed
+        and the paths; (b) the loss along :math:`b = b_{\text{slice}}`, one line
+        per T; (c) :math:`|\partial L/\partial w|` along it on a log axis, one
+        line per T, and one dot per T at the exact value on the cliff.
     """
     T = check_positive_int("T", T)
     n = check_positive_int("n", n)
@@ -393,8 +377,8 @@ def plot_loss_cliff(*, T: int = 50, h0: float = 0.5, target: float = 0.7,
     W, Bm = np.meshgrid(w, b)
     loss, _, _ = one_unit_loss(W, Bm, T=T, h0=h0, target=target)
 
-    fig, named = plt.subplot_mosaic([["map", "loss"], ["map", "grad"]], figsize=(9.0, 5.4),
-                                    gridspec_kw={"width_ratios": [1.2, 1]})
+    fig, named = plt.subplot_mosaic([["map"], ["loss"], ["grad"]], figsize=(WIDTH, 9.4),
+                                    gridspec_kw={"height_ratios": [1.7, 1, 1]})
     axes = [named["map"], named["loss"], named["grad"]]
     ax = axes[0]
     mesh = ax.pcolormesh(W, Bm, loss, shading="auto", cmap="viridis", rasterized=True)
@@ -441,6 +425,7 @@ def plot_loss_cliff(*, T: int = 50, h0: float = 0.5, target: float = 0.7,
     for a in axes[1:]:
         a.axvline(w_c, color=CLIFF_COLOUR, linestyle="--", linewidth=1.0)
         a.set_xlim(*w_range)
+    axes[1].set_xlabel("recurrent weight $w$")
     axes[2].set_xlabel("recurrent weight $w$")
     axes[1].set_ylabel("loss $L$")
     axes[1].set_title(f"(b) loss along $b = {b_slice:g}$")
@@ -456,7 +441,7 @@ def plot_loss_cliff(*, T: int = 50, h0: float = 0.5, target: float = 0.7,
 # Training runs
 # --------------------------------------------------------------------------
 
-def plot_training_runs(histories: Mapping[str, Mapping], *, figsize=(9.0, 3.3)) -> Figure:
+def plot_training_runs(histories: Mapping[str, Mapping], *, figsize=(WIDTH, 5.4)) -> Figure:
     r"""Loss and gradient norm against the training step, one line per run.
 
     Parameters
@@ -470,14 +455,15 @@ def plot_training_runs(histories: Mapping[str, Mapping], *, figsize=(9.0, 3.3)) 
     Returns
     -------
     Figure
-        Two axes with log y: (a) ``history["loss"]`` and (b)
-        ``history["grad_norm"]`` (before clipping) against the step, one line
-        per run in the order given; a run that was stopped ends with a cross.
+        Two axes with log y, one above the other: (a) ``history["loss"]`` and
+        (b) ``history["grad_norm"]`` (:math:`\|\nabla L\|`, before clipping)
+        against the step, one line per run in the order given; a run that was
+        stopped ends with a cross.
     """
     if not isinstance(histories, Mapping) or not histories:
         raise TypeError("histories must be a non-empty dict: label -> history from "
                         "bptt.train.train")
-    fig, axes = plt.subplots(1, 2, figsize=figsize)
+    fig, axes = plt.subplots(2, 1, figsize=figsize, sharex=True)
     colours = ("#e41a1c", "#377eb8", "#4daf4a", "#984ea3", "#ff7f00")
     for k, (label, hist) in enumerate(histories.items()):
         colour = colours[k % len(colours)]
@@ -491,11 +477,11 @@ def plot_training_runs(histories: Mapping[str, Mapping], *, figsize=(9.0, 3.3)) 
                     i = finite[-1]
                     ax.plot(steps[i], values[i], "x", color=colour, markersize=8, mew=2)
     for ax, title, ylabel in zip(axes, ("(a) training loss", "(b) gradient norm before clipping"),
-                                 ("loss", r"$\|g\|$")):
+                                 ("loss", r"$\|\nabla L\|$")):
         ax.set_yscale("log")
-        ax.set_xlabel("training step")
         ax.set_ylabel(ylabel)
         ax.set_title(title)
+    axes[1].set_xlabel("training step")          # the axis is shared
     axes[0].legend(fontsize=8)
     fig.tight_layout()
     return fig
