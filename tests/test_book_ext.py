@@ -159,7 +159,8 @@ def test_duplicate_inline_scripts_are_dropped():
 def test_ids_shared_by_every_exercise_are_dropped():
     from docutils import nodes
     doc = nodes.document(None, None)
-    for ids in (["exercise-content"], ["solution-content"], ["exercise-content"], ["mine"]):
+    for ids in (["exercise-content"], ["solution-content"], ["exercise-content"],
+                ["proof-content"], ["proof-content", "mine"], ["mine2"]):
         doc += nodes.section(ids=list(ids))
     book_html._drop_shared_ids(SimpleNamespace(), doc, "page")
-    assert [s["ids"] for s in doc.findall(nodes.section)] == [[], [], [], ["mine"]]
+    assert [s["ids"] for s in doc.findall(nodes.section)] == [[], [], [], [], ["mine"], ["mine2"]]

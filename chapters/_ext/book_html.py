@@ -7,16 +7,17 @@ throws; sphinx-togglebutton's configuration is doubled the same way. Here
 each page's script list keeps the first of identical entries.
 
 sphinx-exercise gives the body of every exercise the id ``exercise-content``
-and of every solution ``solution-content``: a page with several exercises
-repeats them, which HTML forbids (and assistive tools trip on). Nothing links
-to them, so they are dropped.
+and of every solution ``solution-content``, and sphinx-proof the body of every
+theorem and proof ``proof-content``: a page with several of them repeats the
+ids, which HTML forbids (and assistive tools trip on). Nothing links to them,
+so they are dropped.
 """
 from __future__ import annotations
 
 from docutils import nodes
 
-# Ids that sphinx-exercise puts on every exercise's and solution's body.
-_SHARED_IDS = {"exercise-content", "solution-content"}
+# Ids that sphinx-exercise and sphinx-proof put on every body they make.
+_SHARED_IDS = {"exercise-content", "solution-content", "proof-content"}
 
 
 def _dedupe_scripts(app, pagename, templatename, context, doctree):
