@@ -15,8 +15,10 @@ from matplotlib.figure import Figure  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from bptt import init_rnn, rnn_forward  # noqa: E402
+from bptt.lyapunov import REGIMES, regimes_by_radius  # noqa: E402
 from bptt.plots.states import (animate_trajectories, animation_html,  # noqa: E402
-                               draw_trajectories, plot_hidden_trajectories, plot_state_norms,
+                               draw_trajectories, plot_hidden_trajectories,
+                               plot_long_run_regimes, plot_state_norms,
                                plot_trajectories_by_radius, trajectory_widget)
 from bptt.spectral import with_spectral_radius  # noqa: E402
 
@@ -134,6 +136,45 @@ def test_trajectories_by_radius_checks_lengths_and_types():
         plot_trajectories_by_radius([h[:, 0]], [1.0])
 
 
+@pytest.mark.parametrize("ncols", [1, 2])
+def test_trajectories_by_radius_in_rows_of_ncols(ncols):
+    params, x = pulse_problem(T=15, H=3)
+    radii = [0.5, 1.0, 3.0]
+    hs = [rnn_forward(with_spectral_radius(params, r), x)[1] for r in radii]
+    fig = plot_trajectories_by_radius(hs, radii, ncols=ncols)
+    nrows = -(-3 // ncols)
+    assert len(fig.axes) == nrows * ncols
+    visible = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(visible) == 3                             # a spare panel is hidden
+    for k, (ax, h, rho) in enumerate(zip(fig.axes, hs, radii)):
+        row, col = divmod(k, ncols)
+        assert ax.get_title() == rf"$\rho(W_{{hh}}) = {rho:g}$"
+        for i, line in enumerate(unit_lines(ax, 3)):
+            np.testing.assert_array_equal(line.get_ydata(), h[:, 0, i])
+        assert ("h_t" in ax.get_ylabel()) == (col == 0)  # y-label: first column only
+        # x-label: only on the lowest panel of each column
+        assert (ax.get_xlabel() == "step $t$") == (k + ncols >= 3)
+    if ncols == 1:
+        assert tuple(fig.get_size_inches()) == pytest.approx((5.0, 2.1 * 3))
+
+
+def test_trajectories_by_radius_ncols_larger_than_panels_is_one_row():
+    h = states(3, 1, 2)
+    fig = plot_trajectories_by_radius([h, h], [0.5, 2.0], ncols=5)
+    assert len(fig.axes) == 2
+    assert fig.get_size_inches()[0] == pytest.approx(2.8 * 2)
+
+
+@pytest.mark.parametrize("ncols,error,match", [
+    (0, ValueError, "ncols must be"),
+    (1.5, TypeError, "ncols must be"),
+])
+def test_trajectories_by_radius_rejects_bad_ncols(ncols, error, match):
+    h = states(3, 1, 2)
+    with pytest.raises(error, match=match):
+        plot_trajectories_by_radius([h], [1.0], ncols=ncols)
+
+
 # --- plot_state_norms -------------------------------------------------------------
 
 
@@ -180,6 +221,109 @@ def test_state_norms_rejects_bad_input():
         plot_trajectories_by_radius([], [])
 
 
+# --- plot_long_run_regimes --------------------------------------------------------
+
+
+def synthetic_sweep():
+    """A sweep with known values: 2 sizes, 3 radii, 2 seeds, 1 start, every regime."""
+    regime = np.array([[["zero", "zero"], ["fixed point", "cycle"], ["cycle", "aperiodic"]],
+                       [["zero", "zero"], ["aperiodic", "chaotic"], ["chaotic", "chaotic"]]]
+                      )[..., None]
+    shape = regime.shape                                   # (2, 3, 2, 1)
+    mean_abs = (np.arange(np.prod(shape)).reshape(shape) + 1) / 20.0
+    exponent = np.linspace(-0.9, 0.3, np.prod(shape)).reshape(shape)
+    return {"sizes": np.array([4, 16]), "radii": np.array([0.5, 1.5, 3.0]),
+            "seeds": np.array([0, 1]), "regime": regime, "exponent": exponent,
+            "mean_abs_h": mean_abs, "period": np.zeros(shape, dtype=int)}
+
+
+def points(ax):
+    """Every scatter point of an axes, as (x, y) rows."""
+    return np.vstack([c.get_offsets() for c in ax.collections])
+
+
+def test_long_run_regimes_draws_every_run_in_its_column():
+    sweep = synthetic_sweep()
+    fig = plot_long_run_regimes(sweep)
+    ax_h, ax_l = fig.axes[:2]
+    for ax, key in ((ax_h, "mean_abs_h"), (ax_l, "exponent")):
+        pts = points(ax)
+        assert len(pts) == sweep[key].size                  # one marker per run
+        for i in range(2):
+            for j in range(3):
+                want = np.sort(sweep[key][i, j].ravel())
+                # The runs of size i at radius j: inside column j, left of centre for
+                # the first size, right for the second.
+                side = (pts[:, 0] < j) if i == 0 else (pts[:, 0] > j)
+                inside = (np.abs(pts[:, 0] - j) < 0.5) & side
+                np.testing.assert_allclose(np.sort(pts[inside, 1]), want)
+    # One collection per (size, regime) that occurs: 4 for size 4, 3 for size 16.
+    assert len(ax_h.collections) == len(ax_l.collections) == 4 + 3
+    ticks = [t.get_text() for t in ax_l.get_xticklabels()]
+    assert ticks == ["0.5", "1.5", "3"]
+
+
+def test_long_run_regimes_medians_reference_and_legends():
+    sweep = synthetic_sweep()
+    fig = plot_long_run_regimes(sweep)
+    ax_h, ax_l = fig.axes[:2]
+    for ax, key in ((ax_h, "mean_abs_h"), (ax_l, "exponent")):
+        medians = [line for line in ax.get_lines() if line.get_label().startswith("$H")]
+        assert [m.get_label() for m in medians] == ["$H = 4$", "$H = 16$"]
+        for i, line in enumerate(medians):
+            np.testing.assert_allclose(line.get_ydata(),
+                                       np.median(sweep[key][i].reshape(3, -1), axis=1))
+    # The exponent at 0, log rho, is marked for the radii <= 1 only.
+    ref = [line for line in ax_l.get_lines() if "log" in line.get_label()]
+    assert len(ref) == 1
+    np.testing.assert_allclose(ref[0].get_ydata(), np.log(0.5))
+    assert [t.get_text() for t in ax_h.get_legend().get_texts()] == ["$H = 4$", "$H = 16$"]
+    assert "log" in ax_l.get_legend().get_texts()[0].get_text()
+    regimes = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert regimes == ["fixed point 0", "other fixed point", "cycle",
+                       "no period, not chaotic", "chaotic"]
+
+
+def test_long_run_regimes_legend_lists_only_the_regimes_present():
+    sweep = synthetic_sweep()
+    sweep["regime"] = np.full(sweep["regime"].shape, "chaotic")
+    sweep["radii"] = np.array([1.5, 2.0, 3.0])
+    fig = plot_long_run_regimes(sweep)
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["chaotic"]
+    assert fig.axes[1].get_legend() is None              # no radius <= 1: no log rho mark
+
+
+def test_long_run_regimes_of_a_real_sweep():
+    sweep = regimes_by_radius([3, 6], [0.5, 3.0], [0, 1], T=300, burn_in=100, max_period=20)
+    assert set(np.unique(sweep["regime"])) <= set(REGIMES)
+    fig = plot_long_run_regimes(sweep, figsize=(4.0, 5.0))
+    assert tuple(fig.get_size_inches()) == pytest.approx((4.0, 5.0))
+    ax_h, ax_l = fig.axes[:2]
+    np.testing.assert_allclose(np.sort(points(ax_l)[:, 1]), np.sort(sweep["exponent"].ravel()))
+    np.testing.assert_allclose(np.sort(points(ax_h)[:, 1]),
+                               np.sort(sweep["mean_abs_h"].ravel()))
+
+
+@pytest.mark.parametrize("change,error,match", [
+    (lambda s: [1, 2], TypeError, "sweep must be the dict returned by"),
+    (lambda s: {k: v for k, v in s.items() if k != "exponent"}, ValueError,
+     r"sweep lacks \['exponent'\]"),
+    (lambda s: {**s, "regime": s["regime"][:, :2]}, ValueError,
+     r"sweep\['regime'\] must have shape \(sizes, radii, seeds, starts\) = \(2, 3, \?, \?\)"),
+    (lambda s: {**s, "regime": np.where(s["regime"] == "cycle", "spiral", s["regime"])},
+     ValueError, r"unknown regimes \['spiral'\]"),
+    (lambda s: {**s, "exponent": s["exponent"][..., :1, :]}, ValueError,
+     r"sweep\['exponent'\] must have shape"),
+    (lambda s: {**s, "radii": np.array([0.5, -1.0, 3.0])}, ValueError,
+     r"radii\[1\] must be a finite number > 0"),
+    (lambda s: {**s, "sizes": np.arange(1, 7), "regime": np.full((6, 3, 1, 1), "zero")},
+     ValueError, "sweep must hold at most 5 sizes, got 6"),
+])
+def test_long_run_regimes_rejects_bad_input(change, error, match):
+    with pytest.raises(error, match=match):
+        plot_long_run_regimes(change(synthetic_sweep()))
+
+
 # --- draw_trajectories (the widget callback) --------------------------------------
 
 
@@ -199,7 +343,9 @@ def test_draw_trajectories_plots_the_forward_pass_of_the_rescaled_network(rho, i
 
 
 def test_draw_trajectories_shows_the_three_regimes():
-    # Independent of the plotting code: small radius forgets, large radius saturates.
+    # Independent of the plotting code, for this 8-unit network (seed 0, the
+    # chapter's): small radius forgets, large radius saturates. Other networks
+    # need not saturate above 1 (see bptt.lyapunov and its tests).
     params, x = pulse_problem(T=40, H=8)
     end_small = [line.get_ydata()[-1] for line in
                  unit_lines(draw_trajectories(params, x, 0.5).axes[0], 8)]
@@ -207,6 +353,12 @@ def test_draw_trajectories_shows_the_three_regimes():
                  unit_lines(draw_trajectories(params, x, 3.0).axes[0], 8)]
     assert np.max(np.abs(end_small)) < 1e-6
     assert np.median(np.abs(end_large)) > 0.9
+
+
+def test_draw_trajectories_figsize():
+    params, x = pulse_problem(T=6, H=2)
+    fig = draw_trajectories(params, x, 1.0, figsize=(5.2, 2.8))
+    assert tuple(fig.get_size_inches()) == pytest.approx((5.2, 2.8))
 
 
 def test_draw_trajectories_keeps_float32():

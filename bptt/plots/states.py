@@ -2,17 +2,22 @@ r"""Figures of the chapter "The forward pass": hidden-state trajectories.
 
 The hidden states :math:`h_0, \dots, h_T` of one sequence are ``h[:, b, :]``,
 an array ``(T+1, H)``: one curve per hidden unit against the step ``t``.
-How those curves behave once the input stops is decided by the spectral
+How those curves behave once the input stops depends on the spectral
 radius :math:`\rho(W_{hh})`: they die out (:math:`\rho < 1`), linger
-(:math:`\rho \approx 1`) or grow until the tanh saturates at :math:`\pm 1`
-(:math:`\rho > 1`).
+(:math:`\rho \approx 1`) or, above 1, settle at a fixed point away from 0,
+on a cycle, or never settle (chaos), depending on the network's size and draw
+(:mod:`bptt.lyapunov` measures which).
 
-Drawing only: the states come from :func:`bptt.rnn.rnn_forward` and the
-rescaled recurrent matrices from :func:`bptt.spectral.with_spectral_radius`.
+Drawing only: the states come from :func:`bptt.rnn.rnn_forward`, the
+rescaled recurrent matrices from :func:`bptt.spectral.with_spectral_radius`
+and the long-run regimes from :func:`bptt.lyapunov.regimes_by_radius`.
 
 * :func:`plot_hidden_trajectories`: the curves of one sequence.
 * :func:`plot_trajectories_by_radius`: one panel per spectral radius.
 * :func:`plot_state_norms`: :math:`\|h_t\|_2` against t on a log scale, one curve per radius.
+* :func:`plot_long_run_regimes`: where the state goes with no input, and its
+  largest Lyapunov exponent, against the radius, for several sizes and seeds
+  (the results of :func:`bptt.lyapunov.regimes_by_radius`).
 * :func:`draw_trajectories`: the widget callback (rescale, run, draw).
 * :func:`trajectory_widget`: sliders for the radius and the input scale.
 * :func:`animate_trajectories`: the same, without a kernel (a ``FuncAnimation``).
@@ -30,6 +35,7 @@ import numpy as np
 from matplotlib.animation import FuncAnimation
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 from ..rnn import rnn_forward
 from ..spectral import with_spectral_radius
@@ -37,6 +43,7 @@ from ..validate import check_array, check_params, check_positive_float, check_po
 from .display import palette_frames
 
 __all__ = ["plot_hidden_trajectories", "plot_trajectories_by_radius", "plot_state_norms",
+           "plot_long_run_regimes",
            "draw_trajectories", "trajectory_widget", "animate_trajectories", "animation_html"]
 
 _YLIM = (-1.1, 1.1)                 # tanh states live in [-1, 1]
@@ -157,7 +164,7 @@ def plot_hidden_trajectories(h: np.ndarray, *, ax: Axes | None = None, batch_ind
 
 
 def plot_trajectories_by_radius(hs: Sequence[np.ndarray], radii: Sequence[float], *,
-                                batch_index: int = 0, shade=None,
+                                batch_index: int = 0, shade=None, ncols: int | None = None,
                                 figsize: tuple[float, float] | None = None) -> Figure:
     r"""One panel of hidden-state trajectories per spectral radius of :math:`W_{hh}`.
 
@@ -173,28 +180,43 @@ def plot_trajectories_by_radius(hs: Sequence[np.ndarray], radii: Sequence[float]
         Which sequence of the batch to draw.
     shade : (float, float), optional
         A window of steps to shade in every panel (where the input is on).
+    ncols : int, optional
+        Panels per row; by default all in one row. ``ncols=1`` stacks them,
+        which keeps the text legible when the figure is shown on a phone.
     figsize : (float, float), optional
-        Figure size in inches; by default 2.8 inches wide per panel.
+        Figure size in inches; by default 2.8 inches wide per column and 2.9
+        inches tall for one row (5.0 wide and 2.1 tall per panel when stacked).
 
     Returns
     -------
     Figure
-        With ``len(hs)`` axes side by side, sharing the y axis, panel k drawn
-        by :func:`plot_hidden_trajectories` from ``hs[k]`` and titled with
-        :math:`\rho(W_{hh})`.
+        With ``len(hs)`` axes in rows of ``ncols``, sharing both axes, panel k
+        drawn by :func:`plot_hidden_trajectories` from ``hs[k]`` and titled
+        with :math:`\rho(W_{hh})`; only the first column keeps its y-label and
+        only the bottom panel of each column its x-label.
     """
     if isinstance(hs, np.ndarray) or not isinstance(hs, Sequence):
         raise TypeError(f"hs must be a list of hidden-state arrays (T+1, B, H), "
                         f"got {type(hs).__name__}")
     radii = _check_radii(radii, len(hs))
+    n = len(hs)
+    ncols = n if ncols is None else min(check_positive_int("ncols", ncols), n)
+    nrows = -(-n // ncols)
     if figsize is None:
-        figsize = (2.8 * len(hs), 2.9)
-    fig, axes = plt.subplots(1, len(hs), figsize=figsize, sharey=True, squeeze=False)
-    for k, (h, rho, ax) in enumerate(zip(hs, radii, axes[0])):
+        figsize = (2.8 * ncols, 2.9) if nrows == 1 else (max(2.8 * ncols, 5.0), 2.1 * nrows)
+    fig, axes = plt.subplots(nrows, ncols, figsize=figsize, sharex=True, sharey=True,
+                             squeeze=False)
+    for k, (h, rho) in enumerate(zip(hs, radii)):
+        row, col = divmod(k, ncols)
+        ax = axes[row, col]
         plot_hidden_trajectories(h, ax=ax, batch_index=batch_index, shade=shade,
                                  title=rf"$\rho(W_{{hh}}) = {rho:g}$")
-        if k > 0:
+        if col > 0:
             ax.set_ylabel("")
+        if k + ncols < n:                 # another panel below this one
+            ax.set_xlabel("")
+    for k in range(n, nrows * ncols):     # an incomplete last row
+        axes.flat[k].set_visible(False)
     fig.tight_layout()
     return fig
 
@@ -246,6 +268,132 @@ def plot_state_norms(norms: np.ndarray, radii: Sequence[float], *, ax: Axes | No
     return fig
 
 
+# The long-run regimes of bptt.lyapunov.long_run_regime: a marker each, and a
+# colour per hidden size (colour-blind safe, and distinct in grey).
+_REGIME_STYLE = {
+    "zero": ("o", "fixed point 0"),
+    "fixed point": ("s", "other fixed point"),
+    "cycle": ("^", "cycle"),
+    "aperiodic": ("D", "no period, not chaotic"),
+    "chaotic": ("X", "chaotic"),
+}
+_SIZE_COLOURS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e")
+_SWEEP_KEYS = ("sizes", "radii", "regime", "exponent", "mean_abs_h")
+
+
+def _check_sweep(sweep) -> tuple[list[int], list[float], np.ndarray, np.ndarray, np.ndarray]:
+    """The arrays of a :func:`bptt.lyapunov.regimes_by_radius` result, checked."""
+    if not isinstance(sweep, dict):
+        raise TypeError(f"sweep must be the dict returned by bptt.lyapunov.regimes_by_radius, "
+                        f"got {type(sweep).__name__}")
+    missing = [key for key in _SWEEP_KEYS if key not in sweep]
+    if missing:
+        raise ValueError(f"sweep lacks {missing}: pass the dict returned by "
+                         f"bptt.lyapunov.regimes_by_radius")
+    sizes = [check_positive_int(f"sizes[{i}]", int(H)) for i, H in enumerate(sweep["sizes"])]
+    radii = _check_radii(list(sweep["radii"]))
+    if len(sizes) > len(_SIZE_COLOURS):
+        raise ValueError(f"sweep must hold at most {len(_SIZE_COLOURS)} sizes, got {len(sizes)}")
+    shape = (len(sizes), len(radii))
+    regime = np.asarray(sweep["regime"])
+    if regime.ndim != 4 or regime.shape[:2] != shape:
+        raise ValueError(f"sweep['regime'] must have shape (sizes, radii, seeds, starts) = "
+                         f"({shape[0]}, {shape[1]}, ?, ?), got {regime.shape}")
+    unknown = sorted(set(regime.ravel().tolist()) - set(_REGIME_STYLE))
+    if unknown:
+        raise ValueError(f"sweep['regime'] holds unknown regimes {unknown}; expected some of "
+                         f"{list(_REGIME_STYLE)}")
+    exponent = check_array("sweep['exponent']", sweep["exponent"],
+                           ("sizes", "radii", "seeds", "starts"), regime.shape)
+    mean_abs = check_array("sweep['mean_abs_h']", sweep["mean_abs_h"],
+                           ("sizes", "radii", "seeds", "starts"), regime.shape)
+    return sizes, radii, regime, exponent, mean_abs
+
+
+def plot_long_run_regimes(sweep: dict, *,
+                          figsize: tuple[float, float] = (4.4, 6.2)) -> Figure:
+    r"""Where the state goes with no input, against :math:`\rho(W_{hh})`, for several sizes.
+
+    Parameters
+    ----------
+    sweep : dict
+        The result of :func:`bptt.lyapunov.regimes_by_radius`: ``sizes`` (S),
+        ``radii`` (R), and ``regime``, ``exponent`` and ``mean_abs_h``, each of
+        shape ``(S, R, seeds, starts)``.
+    figsize : (float, float)
+        Figure size in inches; the default stays legible on a phone.
+
+    Returns
+    -------
+    Figure
+        Two panels sharing a categorical x axis, one column per radius (tick
+        labels ``f"{rho:g}"``), the sizes side by side within a column:
+
+        * top, the long-run mean :math:`|h_{t,i}|` of every run;
+        * bottom, its largest Lyapunov exponent :math:`\lambda_{\max}`, with
+          a line at 0 and, for every radius <= 1, a dashed segment at
+          :math:`\log \rho`, the exponent at the fixed point 0 (labelled in
+          this panel's legend).
+
+        One marker per run (per seed and start), a colour per size and a
+        marker shape per regime; in each panel, a thin line per size joins
+        the medians over the runs. The sizes are labelled in the top panel's
+        legend (``H = 8``, ...), the regimes that occur in a legend below.
+
+    Notes
+    -----
+    Each run is one ``PathCollection`` point: for size i, its collections
+    hold, regime by regime in the order of :data:`bptt.lyapunov.REGIMES`,
+    the runs of that regime, at x = column + offset of the size + a small
+    spread of the run (so that equal values stay visible).
+    """
+    sizes, radii, regime, exponent, mean_abs = _check_sweep(sweep)
+    S, R = len(sizes), len(radii)
+    runs = regime.shape[2] * regime.shape[3]
+    fig, (ax_h, ax_l) = plt.subplots(2, 1, figsize=figsize, sharex=True)
+    column = np.arange(R)
+    width = 0.8 / S                                   # of one size within a column
+    spread = (np.arange(runs) - (runs - 1) / 2) * (0.5 * width / max(runs, 1))
+    for i, H in enumerate(sizes):
+        colour = _SIZE_COLOURS[i]
+        x = column + (i - (S - 1) / 2) * width        # (R,): this size's place in each column
+        xs = x[:, None] + spread[None, :]             # (R, runs)
+        kinds = regime[i].reshape(R, runs)
+        for ax, values in ((ax_h, mean_abs[i]), (ax_l, exponent[i])):
+            values = values.reshape(R, runs)
+            ax.plot(x, np.median(values, axis=1), color=colour, linewidth=1.0, alpha=0.7,
+                    label=f"$H = {H}$")
+            for name, (marker, _) in _REGIME_STYLE.items():
+                chosen = kinds == name
+                if chosen.any():
+                    ax.scatter(xs[chosen], values[chosen], marker=marker, s=26, color=colour,
+                               edgecolors="white", linewidths=0.4, zorder=3)
+    at_zero = []
+    for j, rho in enumerate(radii):
+        if rho <= 1:
+            at_zero += ax_l.plot([j - 0.45, j + 0.45], [np.log(rho)] * 2, color="black",
+                                 linestyle="--", linewidth=1.0, zorder=4,
+                                 label=r"$\log \rho$: the exponent at 0")
+    ax_l.axhline(0.0, color="#555555", linewidth=0.8)
+    ax_h.set_ylim(-0.03, 1.0)
+    ax_h.set_ylabel(r"long-run mean $|h_{t,i}|$")
+    ax_l.set_ylabel(r"$\lambda_{\max}$ (per step)")
+    ax_l.set_xticks(column, [f"{rho:g}" for rho in radii])
+    ax_l.set_xlabel(r"spectral radius $\rho(W_{hh})$")
+    ax_h.legend(loc="upper left", fontsize=9)
+    if at_zero:
+        ax_l.legend(handles=at_zero[:1], loc="upper left", fontsize=9)
+    present = [name for name in _REGIME_STYLE if np.any(regime == name)]
+    proxies = [Line2D([], [], marker=_REGIME_STYLE[name][0], color="#555555", linestyle="none",
+                      markersize=6, label=_REGIME_STYLE[name][1]) for name in present]
+    ncol = min(2, len(proxies))
+    fig.legend(handles=proxies, loc="lower center", ncol=ncol, fontsize=9,
+               title="long-run regime (marker)", title_fontsize=9)
+    rows = -(-len(proxies) // ncol)
+    fig.tight_layout(rect=(0, 0.04 + 0.04 * rows, 1, 1))
+    return fig
+
+
 # --------------------------------------------------------------------------
 # Interactive: a widget for a live kernel, an animation for static pages
 # --------------------------------------------------------------------------
@@ -268,7 +416,7 @@ def _title(rho: float, input_scale: float) -> str:
 
 def draw_trajectories(params: dict, x: np.ndarray, rho: float, input_scale: float = 1.0, *,
                       h0: np.ndarray | None = None, batch_index: int = 0,
-                      shade=None) -> Figure:
+                      shade=None, figsize: tuple[float, float] | None = None) -> Figure:
     r"""The widget callback: rescale :math:`W_{hh}` to radius ``rho``, run, draw the states.
 
     Parameters
@@ -288,6 +436,8 @@ def draw_trajectories(params: dict, x: np.ndarray, rho: float, input_scale: floa
         Which sequence to draw.
     shade : (float, float), optional
         A window of steps to shade (where the input is on).
+    figsize : (float, float), optional
+        Figure size in inches; by default ``rcParams["figure.figsize"]``.
 
     Returns
     -------
@@ -300,7 +450,8 @@ def draw_trajectories(params: dict, x: np.ndarray, rho: float, input_scale: floa
     rho = check_positive_float("rho", rho)
     input_scale = check_positive_float("input_scale", input_scale)
     h = _run(params, x, rho, input_scale, h0)
-    fig = plot_hidden_trajectories(h, batch_index=batch_index, shade=shade,
+    _, ax = plt.subplots(figsize=figsize)
+    fig = plot_hidden_trajectories(h, ax=ax, batch_index=batch_index, shade=shade,
                                    title=_title(rho, input_scale))
     fig.tight_layout()
     return fig
