@@ -18,22 +18,24 @@ accepted and preserved, but all arrays of one call must share it.
 
 Modules, one concept each (the chapter that teaches it in brackets):
 
-- :mod:`bptt.rnn`: init, forward pass, backward pass with truncation (1-3)
+- :mod:`bptt.rnn`: init, forward pass, backward pass with truncation (1-4)
 - :mod:`bptt.losses`: softmax cross-entropy, MSE, masks (2)
-- :mod:`bptt.gradcheck`: centred finite differences, relative error (3)
-- :mod:`bptt.spectral`: spectral radius and norm, rescaling W_hh (2, 4)
-- :mod:`bptt.dynamics`: Jacobian products, gradient norm against lag, the one-unit model (4)
-- :mod:`bptt.clip`, :mod:`bptt.optim`, :mod:`bptt.train`: clipping, optimisers, a training loop (4)
+- :mod:`bptt.gradcheck`: centred finite differences, relative error (4)
+- :mod:`bptt.spectral`: spectral radius and norm, rescaling W_hh (2, 5)
+- :mod:`bptt.lyapunov`: largest Lyapunov exponent and long-run regime of the state map (2, 5)
+- :mod:`bptt.dynamics`: Jacobian products, gradient norm against lag, the one-unit model (5)
+- :mod:`bptt.clip`, :mod:`bptt.optim`, :mod:`bptt.train`: clipping, optimisers, a training loop (5)
 - :mod:`bptt.data`: seeded tasks and character data; :mod:`bptt.example`: the worked example
 - :mod:`bptt.checks`, :mod:`bptt.homework_checks`: self-checks for homework;
   :mod:`bptt.homework`: releasing and grading assignments
 - :mod:`bptt.plots`: the book's figures and widgets (imports matplotlib; not loaded by default)
 """
-from . import (checks, clip, data, dynamics, example, gradcheck, homework_checks, losses, optim, rnn,
-               spectral, train, validate)
+from . import (checks, clip, data, dynamics, example, gradcheck, homework_checks, losses,
+               lyapunov, optim, rnn, spectral, train, validate)
 from .clip import clip_grad_norm, clip_grad_value, grad_norm
 from .gradcheck import check_gradient, numerical_gradient, numerical_gradient_params, rel_error
 from .losses import last_step_mask, mse_loss, softmax, softmax_cross_entropy
+from .lyapunov import long_run_regime, lyapunov_exponent
 from .optim import SGD, Adagrad, Adam
 from .rnn import init_rnn, rnn_backward, rnn_forward, rnn_step_forward
 from .validate import PARAM_KEYS
@@ -46,9 +48,11 @@ __all__ = [
     "softmax", "softmax_cross_entropy", "mse_loss", "last_step_mask",
     # gradient checking: bptt.gradcheck
     "numerical_gradient", "numerical_gradient_params", "rel_error", "check_gradient",
+    # long-run dynamics: bptt.lyapunov
+    "lyapunov_exponent", "long_run_regime",
     # clipping and optimisers: bptt.clip, bptt.optim
     "grad_norm", "clip_grad_norm", "clip_grad_value", "SGD", "Adagrad", "Adam",
     # the modules themselves
     "checks", "clip", "data", "dynamics", "example", "gradcheck", "homework_checks", "losses",
-    "optim", "rnn", "spectral", "train", "validate",
+    "lyapunov", "optim", "rnn", "spectral", "train", "validate",
 ]
