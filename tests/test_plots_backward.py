@@ -14,15 +14,14 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-from matplotlib.animation import FuncAnimation  # noqa: E402
 from matplotlib.colors import to_rgba  # noqa: E402
 from matplotlib.patches import Circle, FancyArrowPatch  # noqa: E402
 
 from bptt.dynamics import lag_norm_experiment  # noqa: E402
 from bptt.plots.backward import (DEFAULT_RADII, INPUT_SCALE, NORM_YLIM,  # noqa: E402
-                                 animate_hbar_norms, draw_backward_step, draw_hbar_norms,
-                                 draw_truncation_reach, hbar_norms_widget, plot_hbar_norms,
-                                 plot_rel_errors, plot_truncation_reach, truncation_reach,
+                                 draw_backward_step, draw_hbar_norms, draw_truncation_reach,
+                                 hbar_norms_widget, plot_hbar_norms, plot_rel_errors,
+                                 plot_truncation_reach, truncation_reach,
                                  truncation_reach_widget)
 
 SMALL = dict(H=5, D=3, B=2)       # every size different, and fast
@@ -227,38 +226,6 @@ def test_widget_has_the_two_sliders_and_checks_its_ranges():
         hbar_norms_widget(radius_range=(2.0, 1.0, 0.1))
     with pytest.raises(ValueError, match=r"T_range\[0\] must be >= 1"):
         hbar_norms_widget(T_range=(0, 10, 1))
-
-
-# --- animate_hbar_norms -------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("radii", [(0.5,), (0.5, 1.5, 3.0)])
-def test_animation_has_one_frame_per_radius_with_the_core_norms(radii):
-    anim = animate_hbar_norms(radii=radii, T=6, seed=4, **SMALL)
-    assert isinstance(anim, FuncAnimation)
-    assert anim.frame_norms.shape == (len(radii), 7)
-    fig = anim._fig
-    assert fig.number not in plt.get_fignums()          # closed: not shown twice
-    (line,) = fig.axes[0].get_lines()[:1]
-    assert fig.axes[0].get_ylim() == pytest.approx(NORM_YLIM)
-    assert 1.0 in fig.axes[0].get_yticks()
-    assert fig.axes[0].get_title()                     # set before the layout
-    for i, r in enumerate(radii):
-        expected = experiment_norms(r, 6, seed=4)
-        np.testing.assert_allclose(anim.frame_norms[i], expected, rtol=1e-12)
-        anim._func(i)                                    # draw frame i
-        np.testing.assert_allclose(line.get_ydata(), expected / expected[0], rtol=1e-12)
-        assert f"{r:g}" in fig.axes[0].get_title()
-        assert (to_rgba(line.get_color())[2] > to_rgba(line.get_color())[0]) == (r < 1)
-    assert len(list(anim.new_frame_seq())) == len(radii)
-    anim._draw_was_started = True                        # drawn by hand: no "never rendered" warning
-
-
-def test_animation_rejects_no_radii_and_bad_radii():
-    with pytest.raises(ValueError, match="at least one radius"):
-        animate_hbar_norms(radii=(), T=4, **SMALL)
-    with pytest.raises(ValueError, match=r"radii\[1\] must be a finite number > 0"):
-        animate_hbar_norms(radii=(0.5, 0.0), T=4, **SMALL)
 
 
 # --- the reach of truncated BPTT ----------------------------------------------------------

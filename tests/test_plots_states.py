@@ -3,21 +3,14 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import base64  # noqa: E402
-import io  # noqa: E402
-import re  # noqa: E402
-
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-from matplotlib.animation import FuncAnimation  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
-from PIL import Image  # noqa: E402
 
 from bptt import init_rnn, rnn_forward  # noqa: E402
 from bptt.lyapunov import REGIMES, regimes_by_radius  # noqa: E402
-from bptt.plots.states import (animate_trajectories, animation_html,  # noqa: E402
-                               draw_trajectories, plot_hidden_trajectories,
+from bptt.plots.states import (draw_trajectories, plot_hidden_trajectories,  # noqa: E402
                                plot_long_run_regimes, plot_state_norms,
                                plot_trajectories_by_radius, trajectory_widget)
 from bptt.spectral import with_spectral_radius  # noqa: E402
@@ -25,8 +18,8 @@ from bptt.spectral import with_spectral_radius  # noqa: E402
 
 @pytest.fixture(autouse=True)
 def default_style_and_close_figures():
-    """Matplotlib's default style whatever an earlier test left in rcParams
-    (the book style's grid adds shades that a 16-colour palette must round)."""
+    """Matplotlib's default style whatever an earlier test left in rcParams,
+    and no figure left open after a test."""
     with plt.style.context("default"):
         yield
     plt.close("all")
@@ -417,110 +410,3 @@ def test_widget_rejects_bad_arguments(kwargs, error, match):
     params, x = pulse_problem(T=5, H=3)
     with pytest.raises(error, match=match):
         trajectory_widget(params, x, **kwargs)
-
-
-# --- animate_trajectories ---------------------------------------------------------
-
-
-def test_animation_has_one_frame_per_radius_and_ends_on_the_last():
-    params, x = pulse_problem(T=12, H=3)
-    radii = [0.5, 1.0, 2.0]
-    anim = animate_trajectories(params, x, radii, input_scale=1.5, shade=(0.5, 3.5))
-    assert isinstance(anim, FuncAnimation)
-    html = anim.to_jshtml()
-    assert html.count("data:image/png;base64") == len(radii)
-    assert not plt.get_fignums()                         # closed: no extra still image
-    ax = anim._fig.axes[0]                               # FuncAnimation has no public accessor
-    _, h = rnn_forward(with_spectral_radius(params, radii[-1]), 1.5 * x)
-    for i, line in enumerate(unit_lines(ax, 3)):
-        np.testing.assert_allclose(line.get_ydata(), h[:, 0, i], rtol=0, atol=1e-15)
-    assert "2.00" in ax.get_title()
-
-
-def test_animation_rejects_bad_radii():
-    params, x = pulse_problem(T=5, H=3)
-    with pytest.raises(ValueError, match=r"radii\[0\] must be a finite number > 0"):
-        animate_trajectories(params, x, [0.0, 1.0])
-    with pytest.raises(ValueError, match="radii must hold at least one"):
-        animate_trajectories(params, x, [])
-
-
-# --- animation_html ---------------------------------------------------------------
-
-
-def frames_of(html):
-    """The frames embedded in a to_jshtml player, decoded as PIL images."""
-    found = re.findall(r"data:image/png;base64,([A-Za-z0-9+/=\\\n]+)", html)
-    return [Image.open(io.BytesIO(base64.b64decode(f.replace("\\\n", "")))) for f in found]
-
-
-@pytest.mark.parametrize("figsize,dpi,colors", [((4.0, 2.0), 50, 16), ((5.6, 2.8), 100, 64)])
-def test_animation_html_keeps_frames_and_their_look_and_is_lighter(figsize, dpi, colors):
-    params, x = pulse_problem(T=12, H=3)
-    radii = [0.5, 1.0, 2.0]
-    # The reference: matplotlib's own player, at the same dpi.
-    plain = animate_trajectories(params, x, radii, shade=(0.5, 3.5), figsize=figsize, dpi=dpi)
-    with plt.rc_context({"savefig.dpi": dpi}):
-        reference = frames_of(plain.to_jshtml())
-    light = animation_html(animate_trajectories(params, x, radii, shade=(0.5, 3.5),
-                                                figsize=figsize, dpi=dpi), colors=colors)
-    frames = frames_of(light)
-    assert len(frames) == len(reference) == len(radii)
-    for ref, new in zip(reference, frames):
-        # Drawn at the figure's dpi, whatever rcParams["savefig.dpi"] says.
-        assert new.size == ref.size == (round(figsize[0] * dpi), round(figsize[1] * dpi))
-        assert new.mode == "P" and len(new.getcolors()) <= colors      # a small palette
-        diff = np.abs(np.asarray(new.convert("RGB"), float)
-                      - np.asarray(ref.convert("RGB"), float))
-        assert np.mean(diff) < 2.0                      # looks the same (0-255 scale)
-    assert len(light) < 0.6 * len(plain.to_jshtml())
-    assert light.count("_anim_img") == plain.to_jshtml().count("_anim_img")   # same player
-
-
-@pytest.mark.parametrize("mode", ["once", "loop", "reflect"])
-def test_animation_html_sets_the_players_mode(mode):
-    params, x = pulse_problem(T=5, H=2)
-    html = animation_html(animate_trajectories(params, x, [1.0]), default_mode=mode)
-    checked = re.findall(r'<input type="radio" name="state" value="(\w+)"[^>]*checked>', html)
-    assert checked == [mode]
-
-
-def test_animation_html_puts_alt_text_on_the_players_image():
-    params, x = pulse_problem(T=5, H=2)
-    html = animation_html(animate_trajectories(params, x, [1.0]),
-                          alt=' States "before" & after ')
-    imgs = re.findall(r"<img [^>]*>", html)
-    assert len(imgs) == 1
-    assert 'alt="States &quot;before&quot; &amp; after"' in imgs[0]
-    bare = animation_html(animate_trajectories(params, x, [1.0]))
-    assert "alt=" not in "".join(re.findall(r"<img [^>]*>", bare))
-
-
-def test_animation_html_frames_differ_by_radius():
-    # The player must show the animation, not one frame repeated.
-    params, x = pulse_problem(T=12, H=3)
-    frames = frames_of(animation_html(animate_trajectories(params, x, [0.3, 3.0])))
-    a, b = (np.asarray(f.convert("RGB"), float) for f in frames)
-    assert np.abs(a - b).max() > 100
-
-
-@pytest.mark.parametrize("kwargs,error,match", [
-    (dict(anim="movie"), TypeError, "anim must be a matplotlib FuncAnimation, got str"),
-    (dict(colors=1), ValueError, r"colors must be in \[2, 256\] \(a PNG palette\), got 1"),
-    (dict(colors=300), ValueError, r"colors must be in \[2, 256\]"),
-    (dict(colors=8.0), TypeError, "colors must be a positive int"),
-    (dict(default_mode="bounce"), ValueError, "default_mode must be one of"),
-    (dict(alt="  "), ValueError, "alt must be None or a non-empty description"),
-    (dict(alt=3), ValueError, "alt must be None or a non-empty description of the image, got 3"),
-])
-def test_animation_html_rejects_bad_arguments(kwargs, error, match):
-    args = dict(kwargs)
-    if "anim" in args:
-        anim = args.pop("anim")
-    else:
-        params, x = pulse_problem(T=5, H=3)
-        anim = animate_trajectories(params, x, [1.0])
-    with pytest.raises(error, match=match):
-        animation_html(anim, **args)
-    if isinstance(anim, FuncAnimation):     # checked before any drawing: still usable
-        assert len(frames_of(animation_html(anim))) == 1

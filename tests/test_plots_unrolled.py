@@ -24,9 +24,8 @@ from PIL import Image  # noqa: E402
 
 from bptt import init_rnn, rnn_forward  # noqa: E402
 from bptt.plots.unrolled import (KINDS, _boundary, _widget_figure,  # noqa: E402
-                                 animate_unrolled, draw_graph_kinds, draw_unrolled_graph,
-                                 plot_memory, unrolled_graph, unrolled_graph_frames,
-                                 unrolled_graph_widget)
+                                 draw_graph_kinds, draw_unrolled_graph, plot_memory,
+                                 unrolled_graph, unrolled_graph_frames, unrolled_graph_widget)
 
 # Which steps have an input and which an output, written out by hand for T = 5
 # (and T = 4 for the uneven split of the encoder-decoder).
@@ -163,7 +162,6 @@ def test_output_feedback_enters_the_next_step_through_W_xh(kind, T):
     (lambda: draw_graph_kinds(3, kinds="many-to-one"), ValueError, "kinds must be a non-empty"),
     (lambda: draw_graph_kinds(3, kinds=["many"]), ValueError, "kind must be one of"),
     (lambda: unrolled_graph_widget(1), ValueError, "T_max must be >= 2, got 1"),
-    (lambda: animate_unrolled(1, "encoder-decoder"), ValueError, "T_max must be >= 2"),
 ])
 def test_bad_arguments_are_refused(call, exc, match):
     with pytest.raises(exc, match=match):
@@ -272,7 +270,7 @@ def test_graph_kinds_subset_in_one_row():
     assert not any(gids(ax, "node:L") for ax in fig.axes)
 
 
-# ----------------------------------------- widget, its frames, animation
+# ---------------------------------------------------- widget, its frames
 
 def test_widget_redraws_the_graph_for_the_chosen_values(monkeypatch):
     shown = []
@@ -364,74 +362,6 @@ def test_frames_start_at_the_initial_values():
 def test_frames_refuse_bad_values(kwargs, exc, match):
     with pytest.raises(exc, match=match):
         unrolled_graph_frames(**kwargs)
-
-
-def frames_of(html):
-    """The frames embedded in a to_jshtml() player, as PIL images."""
-    found = re.findall(r"data:image/png;base64,([A-Za-z0-9+/=\\\n]+)", html)
-    return [Image.open(io.BytesIO(base64.b64decode(f.replace("\\\n", "")))) for f in found]
-
-
-@pytest.mark.parametrize("kind, T_max, first", [("many-to-many", 3, 1), ("encoder-decoder", 3, 2)])
-def test_animation_has_one_frame_per_T(kind, T_max, first):
-    anim = animate_unrolled(T_max, kind, figsize=(4, 1.5), dpi=30)
-    assert len(frames_of(anim.to_jshtml())) == T_max - first + 1
-    ax = anim._fig.axes[0]          # left on the last frame: T = T_max
-    assert len([g for g in gids(ax, "node:h:") if not g.endswith(":label")]) == T_max + 1
-    assert ax.get_title() == f"{kind}, unrolled over T = {T_max} steps"
-
-
-@pytest.mark.parametrize("figsize, dpi", [((4.0, 1.5), 30), (None, 40)])
-def test_animation_frames_are_stored_at_the_requested_dpi(figsize, dpi):
-    # The book style sets savefig.dpi, which matplotlib's save() would use instead.
-    with plt.rc_context({"savefig.dpi": 100}):
-        anim = animate_unrolled(3, figsize=figsize, dpi=dpi)
-        inches = anim._fig.get_size_inches()
-        frames = frames_of(anim.to_jshtml())
-    # within 2 pixels: the size is truncated, then rounded down to even numbers
-    want = np.array(inches) * dpi
-    assert np.all(np.abs(np.array(frames[0].size) - want) < 2), (frames[0].size, want)
-    if figsize is not None:
-        np.testing.assert_allclose(inches, figsize)
-
-
-def test_animation_default_size_leaves_no_empty_margin():
-    """Sized to the graph: the drawing reaches the left and right edges of the frame."""
-    anim = animate_unrolled(3, dpi=30, colors=None)
-    last = np.asarray(frames_of(anim.to_jshtml())[-1].convert("L"), dtype=float)
-    ink = np.flatnonzero((last < 200).any(axis=0))        # columns with something drawn
-    width = last.shape[1]
-    assert ink[0] < 0.06 * width and ink[-1] > 0.94 * width, (ink[0], ink[-1], width)
-
-
-def test_animation_palette_frames_are_small_and_look_the_same():
-    colors = 16
-    small = animate_unrolled(3, dpi=36, colors=colors)
-    full = animate_unrolled(3, dpi=36, colors=None)
-    html_small, html_full = small.to_jshtml(), full.to_jshtml()
-    assert html_small == small.to_jshtml()          # computed once, then the same string
-    f_small, f_full = frames_of(html_small), frames_of(html_full)
-    assert len(f_small) == len(f_full) == 3
-    for a, b in zip(f_small, f_full):
-        assert b.mode == "RGBA" and a.mode == "P" and len(a.getcolors()) <= colors
-        rgb_a = np.asarray(a.convert("RGB"), dtype=float) / 255
-        rgb_b = np.asarray(b.convert("RGB"), dtype=float) / 255
-        assert rgb_a.shape == rgb_b.shape
-        assert np.abs(rgb_a - rgb_b).mean() < 0.02
-    assert len(html_small) < 0.6 * len(html_full)
-
-
-@pytest.mark.parametrize("kwargs, exc, match", [
-    ({"colors": 1}, ValueError, r"colors must be in 2..256 \(a PNG palette\), got 1"),
-    ({"colors": 300}, ValueError, r"colors must be in 2..256 \(a PNG palette\), got 300"),
-    ({"colors": 64.0}, TypeError, "colors must be None or an int, got float"),
-    ({"colors": True}, TypeError, "colors must be None or an int, got bool"),
-    ({"dpi": 0}, ValueError, "dpi must be a finite number > 0"),
-    ({"show_loss": "no"}, TypeError, "show_loss must be True or False"),
-])
-def test_animation_refuses_bad_arguments(kwargs, exc, match):
-    with pytest.raises(exc, match=match):
-        animate_unrolled(3, **kwargs)
 
 
 # ------------------------------------------------------------- memory plot

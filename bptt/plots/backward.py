@@ -8,9 +8,8 @@ r"""Figures and widgets of the chapter "Deriving backpropagation through time".
 * :func:`plot_hbar_norms`: how the norm of the total derivative
   :math:`\bar h_t = \partial L/\partial h_t` changes going back in time, one
   line per spectral radius of :math:`W_{hh}`.
-* :func:`draw_hbar_norms` (the widget's callback), :func:`hbar_norms_widget`
-  and :func:`animate_hbar_norms`: the same for one radius and one length,
-  interactively or as an animation over the radius.
+* :func:`draw_hbar_norms` (the widget's callback) and :func:`hbar_norms_widget`:
+  the same for one radius and one length, interactively.
 * :func:`truncation_reach`, :func:`plot_truncation_reach`,
   :func:`draw_truncation_reach` (the widget's callback) and
   :func:`truncation_reach_widget`: which steps the loss of each step sends
@@ -31,7 +30,6 @@ from typing import Mapping
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.animation import FuncAnimation
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle, FancyArrowPatch, Rectangle
@@ -42,7 +40,7 @@ from ..validate import check_array, check_positive_float, check_positive_int
 
 __all__ = ["DEFAULT_RADII", "INPUT_SCALE", "NORM_YLIM", "draw_backward_step",
            "plot_rel_errors", "plot_hbar_norms", "draw_hbar_norms", "hbar_norms_widget",
-           "animate_hbar_norms", "truncation_reach", "plot_truncation_reach",
+           "truncation_reach", "plot_truncation_reach",
            "draw_truncation_reach", "truncation_reach_widget"]
 
 # Colours: forward computation in grey, gradients flowing back in red, the
@@ -232,7 +230,7 @@ DEFAULT_RADII = (0.5, 0.9, 1.5, 3.0)
 #: :func:`bptt.dynamics.lag_norm_experiment`): inputs of moderate size, so that
 #: the tanh works neither in its linear range nor deep in saturation.
 INPUT_SCALE = 0.5
-#: Fixed y-limits of the widget and the animation, so that moving the slider
+#: Fixed y-limits of the widget and its frames, so that moving the slider
 #: moves the curve rather than the axis.
 NORM_YLIM = (1e-30, 1e12)
 
@@ -392,63 +390,6 @@ def hbar_norms_widget(radius_range=(0.1, 3.0, 0.1), T_range=(5, 100, 5), *,
     T = widgets.IntSlider(value=t_min + (t_max - t_min) // (2 * t_step) * t_step, min=t_min,
                           max=t_max, step=t_step, description="T", continuous_update=False)
     return widgets.interactive(show, radius=radius, T=T)
-
-
-def animate_hbar_norms(radii=tuple(np.round(np.linspace(0.5, 3.0, 11), 2)), T: int = 50,
-                       figsize=(5.0, 3.1), dpi: int = 90, *, input_scale: float = INPUT_SCALE,
-                       **experiment) -> FuncAnimation:
-    r"""An animation of :func:`draw_hbar_norms` over the spectral radius, for pages with no kernel.
-
-    Parameters
-    ----------
-    radii : sequence of float
-        One frame per radius (keep it to 25 or fewer: each frame is a PNG in the page).
-    T : int
-        Sequence length.
-    figsize : (float, float)
-        Figure size in inches.
-    dpi : int
-        Resolution of the frames.
-    input_scale : float
-        Size of the inputs, see :func:`bptt.dynamics.lag_norm_experiment`.
-    **experiment
-        Passed to :func:`bptt.dynamics.lag_norm_experiment`.
-
-    Returns
-    -------
-    matplotlib.animation.FuncAnimation
-        Its figure is closed, so that it is not also shown as a still image:
-        display it with ``HTML(anim.to_jshtml())``. ``anim.frame_norms`` holds the
-        norms drawn in each frame, indexed by lag, shape ``(len(radii), T+1)``.
-    """
-    radii = [check_positive_float(f"radii[{i}]", r) for i, r in enumerate(radii)]
-    if not radii:
-        raise ValueError("radii must hold at least one radius, got none")
-    T = check_positive_int("T", T)
-    frame_norms = np.array([lag_norm_experiment(r, input_scale, T=T, **experiment)["norm"]
-                            for r in radii])
-    fig, ax = plt.subplots(figsize=figsize, dpi=dpi)
-    (line,) = ax.plot(np.arange(T + 1), frame_norms[0] / frame_norms[0, 0], color=_BACK, lw=2)
-    ax.set_yscale("log")
-    ax.set_yticks(_decade_ticks(NORM_YLIM))
-    ax.set_ylim(*NORM_YLIM)
-    ax.axhline(1.0, color="0.4", lw=0.8, ls=":")
-    ax.set_xlabel(r"steps back from the loss, $T - t$")
-    ax.set_ylabel(r"$\|\bar h_t\| \,/\, \|\bar h_T\|$")
-    title = ax.set_title("")
-
-    def update(i):
-        line.set_ydata(frame_norms[i] / frame_norms[i, 0])
-        line.set_color("tab:blue" if radii[i] < 1 else _BACK)
-        title.set_text(rf"$\rho(W_{{hh}}) = {radii[i]:g}$")
-        return line, title
-
-    update(0)
-    fig.tight_layout()       # after the first title is set, so that it is not cut off
-    anim = FuncAnimation(fig, update, frames=len(radii), interval=400, blit=False)
-    anim.frame_norms = frame_norms
-    plt.close(fig)
-    return anim
 
 
 # --- the reach of truncated BPTT ---------------------------------------------------------

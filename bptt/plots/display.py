@@ -23,8 +23,12 @@ Use either as the last expression of a cell, and give the cell the figure
 metadata every figure of the book has (``mystnb.figure.caption``,
 ``mystnb.figure.name`` and ``mystnb.image.alt``)::
 
-    anim = animate_hbar_norms(T=50)
-    show_animation(anim, alt="The gradient norm against steps back, one frame per radius.")
+    fig, ax = plt.subplots()
+    t = np.linspace(0, 2 * np.pi, 100)
+    (line,) = ax.plot(t, np.sin(t))
+    anim = FuncAnimation(fig, lambda k: line.set_ydata(np.sin(t + k / 4)), frames=8)
+    plt.close(fig)    # or the notebook also shows the figure as a still of its own
+    show_animation(anim, alt="A sine wave moving left, one frame per phase.")
 
 nbval skips ``image/png`` when it compares outputs, so the still never makes a
 notebook test flaky.
@@ -240,8 +244,8 @@ def show_animation(anim: Animation, *, alt: str, stills: int = 4, ncols: int = 2
     ncols : int
         Frames per row of the print version.
     player : str, optional
-        A player already made from ``anim`` (for example by
-        :func:`bptt.plots.states.animation_html`, with light frames); by
+        A player already made from ``anim`` (for example
+        ``palette_frames(anim.to_jshtml())``, with light frames); by
         default ``anim.to_jshtml()``. Its image gets ``alt`` unless it has
         alternative text already.
 

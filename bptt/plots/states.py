@@ -20,19 +20,13 @@ and the long-run regimes from :func:`bptt.lyapunov.regimes_by_radius`.
   (the results of :func:`bptt.lyapunov.regimes_by_radius`).
 * :func:`draw_trajectories`: the widget callback (rescale, run, draw).
 * :func:`trajectory_widget`: sliders for the radius and the input scale.
-* :func:`animate_trajectories`: the same, without a kernel (a ``FuncAnimation``).
-* :func:`animation_html`: an animation as a light, self-contained HTML player.
 """
 from __future__ import annotations
 
-import re
-from html import escape as escape_html
 from typing import Sequence
 
-import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.animation import FuncAnimation
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -40,11 +34,10 @@ from matplotlib.lines import Line2D
 from ..rnn import rnn_forward
 from ..spectral import with_spectral_radius
 from ..validate import check_array, check_params, check_positive_float, check_positive_int
-from .display import palette_frames
 
 __all__ = ["plot_hidden_trajectories", "plot_trajectories_by_radius", "plot_state_norms",
            "plot_long_run_regimes",
-           "draw_trajectories", "trajectory_widget", "animate_trajectories", "animation_html"]
+           "draw_trajectories", "trajectory_widget"]
 
 _YLIM = (-1.1, 1.1)                 # tanh states live in [-1, 1]
 _SHADE_COLOUR = "#999999"
@@ -395,7 +388,7 @@ def plot_long_run_regimes(sweep: dict, *,
 
 
 # --------------------------------------------------------------------------
-# Interactive: a widget for a live kernel, an animation for static pages
+# Interactive: a widget for a live kernel
 # --------------------------------------------------------------------------
 
 def _run(params: dict, x: np.ndarray, rho: float, input_scale: float, h0) -> np.ndarray:
@@ -514,121 +507,3 @@ def trajectory_widget(params: dict, x: np.ndarray, *, rho: float = 1.0,
         return draw_trajectories(params, x, rho, input_scale, h0=h0, shade=shade)
 
     return widgets.interactive(update, **sliders)
-
-
-def animate_trajectories(params: dict, x: np.ndarray, radii: Sequence[float], *,
-                         input_scale: float = 1.0, h0: np.ndarray | None = None,
-                         batch_index: int = 0, shade=None,
-                         figsize: tuple[float, float] = (5.6, 2.8),
-                         dpi: int = 100) -> FuncAnimation:
-    r"""An animation over the spectral radius: the widget's content for readers without a kernel.
-
-    Parameters
-    ----------
-    params : dict
-        RNN parameters; ``W_hh`` must have a spectral radius > 0.
-    x : ndarray, shape (T, B, D)
-        Inputs, multiplied by ``input_scale``.
-    radii : sequence of float
-        The spectral radii of the frames, > 0, one frame each (keep it <= 25).
-    input_scale : float
-        Factor applied to every input, > 0.
-    h0 : ndarray, shape (B, H), optional
-        Initial hidden state; zeros when ``None``.
-    batch_index : int
-        Which sequence to draw.
-    shade : (float, float), optional
-        A window of steps to shade (where the input is on).
-    figsize : (float, float)
-        Size in inches, small so that the embedded frames stay light.
-    dpi : int
-        Resolution of the frames when shown with :func:`animation_html`
-        (``anim.to_jshtml()`` uses ``rcParams["savefig.dpi"]`` instead).
-
-    Returns
-    -------
-    matplotlib.animation.FuncAnimation
-        Frame k shows the same lines as ``draw_trajectories(params, x,
-        radii[k], input_scale)``. Its figure is already closed (so the notebook
-        does not also show it as a still): display it with
-        ``IPython.display.HTML(animation_html(anim))``.
-    """
-    x = _check_inputs(params, x)
-    radii = _check_radii(radii)
-    input_scale = check_positive_float("input_scale", input_scale)
-    # Every frame's states up front: the drawing callback then only moves lines.
-    hs = [_run(params, x, rho, input_scale, h0) for rho in radii]
-    fig, ax = plt.subplots(figsize=figsize, dpi=dpi)
-    plot_hidden_trajectories(hs[0], ax=ax, batch_index=batch_index, shade=shade,
-                             title=_title(radii[0], input_scale))
-    b = batch_index
-    lines = ax.get_lines()[:hs[0].shape[2]]     # the H unit lines, drawn first
-    fig.tight_layout()
-
-    def frame(k):
-        for i, line in enumerate(lines):
-            line.set_ydata(hs[k][:, b, i])
-        ax.set_title(_title(radii[k], input_scale))
-        return lines
-
-    anim = FuncAnimation(fig, frame, frames=len(radii), interval=400, blit=False)
-    plt.close(fig)
-    return anim
-
-
-_PLAYER_MODES = ("once", "loop", "reflect")
-# The player's one image element, which shows the current frame.
-_JSHTML_IMG = re.compile(r'<img id="(_anim_img[0-9a-f]+)">')
-
-
-def animation_html(anim: FuncAnimation, *, alt: str | None = None, colors: int = 64,
-                   default_mode: str = "once") -> str:
-    r"""An animation as a self-contained HTML player (``to_jshtml``) with light frames.
-
-    Parameters
-    ----------
-    anim : matplotlib.animation.FuncAnimation
-        The animation, e.g. from :func:`animate_trajectories`; it must not have
-        been turned into HTML before (``to_jshtml`` caches its first result).
-    alt : str, optional
-        Alternative text of the player's image, for readers who cannot see it.
-    colors : int
-        Most colours kept per frame, in ``[2, 256]``.
-    default_mode : {"once", "loop", "reflect"}
-        What the player does at the last frame.
-
-    Returns
-    -------
-    str
-        The HTML of ``anim.to_jshtml(default_mode=default_mode)``, for
-        ``IPython.display.HTML``, with the same number of frames, each of the
-        same size in pixels, and ``alt`` on the player's image.
-
-    Notes
-    -----
-    Two economies, neither visible on a line plot. The frames are drawn at
-    the figure's own dpi (``to_jshtml`` would use ``rcParams["savefig.dpi"]``),
-    and each frame is stored as an 8-bit palette PNG of at most ``colors``
-    colours instead of a 32-bit RGBA one: a figure of a few coloured lines on
-    white has few distinct colours, so the frames become several times lighter
-    and the notebook and the page with them.
-    """
-    if not isinstance(anim, FuncAnimation):
-        raise TypeError(f"anim must be a matplotlib FuncAnimation, got {type(anim).__name__}")
-    colors = check_positive_int("colors", colors)
-    if not 2 <= colors <= 256:
-        raise ValueError(f"colors must be in [2, 256] (a PNG palette), got {colors}")
-    if default_mode not in _PLAYER_MODES:
-        raise ValueError(f"default_mode must be one of {_PLAYER_MODES}, got {default_mode!r}")
-    if alt is not None and (not isinstance(alt, str) or not alt.strip()):
-        raise ValueError(f"alt must be None or a non-empty description of the image, got {alt!r}")
-    with mpl.rc_context({"savefig.dpi": "figure"}):
-        html = anim.to_jshtml(default_mode=default_mode)
-    html = palette_frames(html, colors)
-    if alt is not None:
-        text = escape_html(alt.strip(), quote=True)
-        html, n = _JSHTML_IMG.subn(lambda m: f'<img id="{m.group(1)}" alt="{text}">', html)
-        if n != 1:   # matplotlib changed its template: say so rather than lose the alt text
-            raise RuntimeError("could not find the image of the animation player to give it "
-                               "alt text")
-    return html

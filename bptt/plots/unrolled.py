@@ -35,19 +35,17 @@ from typing import Mapping
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.animation import FuncAnimation
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch, Rectangle
 from matplotlib.path import Path
 
-from ..validate import check_positive_float, check_positive_int
-from .display import palette_frames
+from ..validate import check_positive_int
 from .frames import frame_slider
 
 __all__ = ["KINDS", "HIGHLIGHTS", "Node", "Edge", "unrolled_graph", "draw_unrolled_graph",
            "draw_graph_kinds", "unrolled_graph_widget", "unrolled_graph_frames",
-           "animate_unrolled", "plot_memory"]
+           "plot_memory"]
 
 #: The graph shapes :func:`unrolled_graph` knows.
 KINDS = ("many-to-many", "many-to-one", "one-to-many", "encoder-decoder")
@@ -362,7 +360,7 @@ def draw_unrolled_graph(T: int, kind: str = "many-to-many", ax: Axes | None = No
         Feed outputs back as inputs, see :func:`unrolled_graph`.
     reserve_steps : int, optional
         Make the axes wide enough for this many steps (>= T), so that the frames
-        of an animation over T line up. Default: T.
+        of a slider over T line up. Default: T.
 
     Returns
     -------
@@ -574,99 +572,6 @@ def unrolled_graph_frames(T_values=(2, 3, 4, 5, 6), kinds=KINDS,
              "one. With W_hh highlighted, the arrows from each state to the next are "
              "thick and every other arrow is faded."),
         initial=initial, dpi=dpi, colors=colors)
-
-
-class _CompactAnimation(FuncAnimation):
-    """A FuncAnimation whose stored frames are small.
-
-    Two differences from ``FuncAnimation``:
-
-    * ``save`` (which ``to_jshtml`` calls) renders frames at ``dpi``.
-      Matplotlib's default is ``rcParams["savefig.dpi"]``, which the book
-      style sets to 100, and the figure's own dpi is reset by ``plt.close``.
-    * ``to_jshtml`` stores every frame as a palette PNG of ``colors`` colours.
-    """
-
-    def __init__(self, fig, func, *, dpi: float, colors: int | None, **kwargs):
-        self._dpi, self._colors = dpi, colors
-        super().__init__(fig, func, **kwargs)
-
-    def save(self, filename, writer=None, fps=None, dpi=None, *args, **kwargs):
-        dpi = self._dpi if dpi is None else dpi
-        return super().save(filename, writer, fps, dpi, *args, **kwargs)
-
-    def to_jshtml(self, fps=None, embed_frames=True, default_mode=None):
-        html = super().to_jshtml(fps, embed_frames, default_mode)
-        if self._colors is None or not embed_frames:
-            return html
-        if not hasattr(self, "_compact_html"):
-            self._compact_html = palette_frames(html, self._colors)
-        return self._compact_html
-
-
-def animate_unrolled(T_max: int = 6, kind: str = "many-to-many", show_loss: bool = True,
-                     figsize: tuple[float, float] | None = None, dpi: float = 88,
-                     colors: int | None = 64) -> FuncAnimation:
-    """An animation of the unrolled graph growing from T = 1 to ``T_max`` steps.
-
-    Parameters
-    ----------
-    T_max : int
-        The last frame shows T = ``T_max``; frame k shows T = k.
-    kind : str
-        One of :data:`KINDS` (``"encoder-decoder"`` starts at T = 2).
-    show_loss : bool
-        Draw the loss nodes.
-    figsize : (float, float), optional
-        Size of the figure in inches. Default: sized to the graph at
-        ``T_max`` steps, with the proportions of :func:`draw_unrolled_graph`
-        and no empty margins.
-    dpi : float
-        Resolution of the stored frames. With the default size, 88 makes a
-        graph of 6 steps 640 pixels wide: shown at full size on a book
-        page, at about 90 % of the scale of a static figure.
-    colors : int or None
-        Colours of the palette each frame is stored with by ``to_jshtml``
-        (2..256); None keeps matplotlib's RGBA PNGs, several times larger.
-
-    Returns
-    -------
-    matplotlib.animation.FuncAnimation
-        Its figure is already closed for pyplot (no stray static copy in a
-        notebook): show it with ``HTML(anim.to_jshtml())``. Its frames are
-        rendered at ``dpi``, whatever ``rcParams["savefig.dpi"]`` says.
-    """
-    T_max = check_positive_int("T_max", T_max)
-    first = 2 if _check_kind(kind) == "encoder-decoder" else 1
-    if T_max < first:
-        raise ValueError(f"T_max must be >= {first} for kind={kind!r}, got {T_max}")
-    show_loss = _check_bool("show_loss", show_loss)
-    dpi = check_positive_float("dpi", dpi)
-    if colors is not None:
-        if isinstance(colors, (bool, np.bool_)) or not isinstance(colors, (int, np.integer)):
-            raise TypeError(f"colors must be None or an int, got {type(colors).__name__} "
-                            f"{colors!r}")
-        if not 2 <= colors <= 256:
-            raise ValueError(f"colors must be in 2..256 (a PNG palette), got {colors}")
-        colors = int(colors)
-    left, right, bottom, top = _extent(T_max, show_loss, True, None)
-    fig = _graph_figure(right - left, top - bottom, 1, 1)
-    if figsize is not None:
-        fig.set_size_inches(figsize)
-    ax = fig.axes[0]
-
-    def frame(T):
-        ax.clear()
-        draw_unrolled_graph(T, kind, ax=ax, show_loss=show_loss, reserve_steps=T_max)
-        return []
-
-    anim = _CompactAnimation(fig, frame, dpi=dpi, colors=colors,
-                             frames=range(first, T_max + 1), interval=700, repeat=True,
-                             blit=False)
-    # Closed for pyplot only: to_jshtml() still renders every frame, and the
-    # notebook shows no extra static copy of the last frame.
-    plt.close(fig)
-    return anim
 
 
 def plot_memory(T, stored: Mapping[str, np.ndarray], parameter_bytes: float,
