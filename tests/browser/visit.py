@@ -135,9 +135,12 @@ _PROBE_JS = r"""
       "input:not([type=hidden]), button, select, textarea, [role=button], [role=slider]"))
     .filter((el) => !nameOf(el))
     .map((el) => el.outerHTML.slice(0, 120));
-  // Numbers the code quotes in the text ({eval}): plain text, not bold.
+  // Numbers the code quotes in the text ({eval}) look like the text around
+  // them: no bolder than their parent (a table header may be bold, a number
+  // in a sentence may not).
+  const weight = (el) => Number(getComputedStyle(el).fontWeight);
   const bold_quotes = Array.from(article.querySelectorAll("span.output.text_plain"))
-    .filter((el) => !el.closest(".cell_output") && Number(getComputedStyle(el).fontWeight) >= 600)
+    .filter((el) => !el.closest(".cell_output") && weight(el) > weight(el.parentElement))
     .map((el) => el.textContent);
   const frame_sliders = Array.from(article.querySelectorAll(".bptt-frames")).map((f) => {
     const fig = f.closest("figure");
