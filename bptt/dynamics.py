@@ -39,7 +39,8 @@ import numpy as np
 from .clip import clip_grad_norm
 from .rnn import rnn_forward
 from .spectral import scale_to_spectral_radius, spectral_norm, spectral_radius
-from .validate import check_array, check_params, check_positive_float, check_positive_int
+from .validate import (check_array, check_positive_float, check_positive_int,
+                       check_tanh_states)
 
 __all__ = [
     "step_jacobians", "jacobian_product", "jacobian_norms_by_lag", "last_step_gradients",
@@ -55,16 +56,8 @@ __all__ = [
 
 def _check_states(params: dict, h) -> tuple[int, int, int]:
     """Check ``params`` and the hidden states ``h (T+1, B, H)``; return ``(T, B, H)``."""
-    _, H, _ = check_params(params)
-    h = check_array("h", h, ("T+1", "B", "H"), (None, None, H), params["W_hh"].dtype)
-    if h.shape[0] < 2:
-        raise ValueError(f"h must hold h_0 and at least one step, shape (T+1, B, H) with "
-                         f"T >= 1, got {h.shape}")
-    # The Jacobian uses tanh'(a_t) = 1 - h_t^2, valid only for tanh outputs.
-    if np.any(np.abs(h[1:]) > 1):
-        raise ValueError("h must hold the tanh hidden states returned by rnn_forward "
-                         "(|h[t]| <= 1 for t >= 1); got values outside [-1, 1]")
-    return h.shape[0] - 1, h.shape[1], H
+    h = check_tanh_states(params, h)
+    return h.shape[0] - 1, h.shape[1], h.shape[2]
 
 
 def _check_real(name: str, value) -> np.ndarray:

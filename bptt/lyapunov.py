@@ -41,7 +41,8 @@ import numpy as np
 
 from .rnn import init_rnn, rnn_forward
 from .spectral import spectral_radius
-from .validate import (check_array, check_params, check_positive_float, check_positive_int)
+from .validate import (check_array, check_params, check_positive_float, check_positive_int,
+                       check_tanh_states)
 
 __all__ = ["REGIMES", "tangent_log_growth", "lyapunov_exponent", "find_period",
            "long_run_regime", "regimes_by_radius"]
@@ -69,19 +70,6 @@ def _check_burn_in(burn_in, T: int) -> int:
         raise ValueError(f"burn_in must be smaller than the number of steps T = {T}, "
                          f"got burn_in = {burn_in}")
     return burn_in
-
-
-def _check_tanh_states(params: dict, h) -> np.ndarray:
-    """``h (T+1, B, H)`` of tanh states (|h[t]| <= 1 for t >= 1), T >= 1."""
-    _, H, _ = check_params(params)
-    h = check_array("h", h, ("T+1", "B", "H"), (None, None, H), params["W_hh"].dtype)
-    if h.shape[0] < 2:
-        raise ValueError(f"h must hold h_0 and at least one step, shape (T+1, B, H) with "
-                         f"T >= 1, got {h.shape}")
-    if np.any(np.abs(h[1:]) > 1):
-        raise ValueError("h must hold the tanh hidden states returned by rnn_forward "
-                         "(|h[t]| <= 1 for t >= 1); got values outside [-1, 1]")
-    return h
 
 
 def _inputs(params: dict, x, T, B) -> np.ndarray:
@@ -150,7 +138,7 @@ def tangent_log_growth(params: dict, h: np.ndarray, v0: np.ndarray) -> np.ndarra
     :math:`W_{hh}` first, then the slope of each unit at :math:`h_t`. No
     :math:`H \times H` Jacobian is formed.
     """
-    h = _check_tanh_states(params, h)
+    h = check_tanh_states(params, h)
     T, B, H = h.shape[0] - 1, h.shape[1], h.shape[2]
     v0 = check_array("v0", v0, ("B", "H"), (B, H), params["W_hh"].dtype)
     length = np.linalg.norm(v0, axis=1)

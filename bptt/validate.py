@@ -100,6 +100,23 @@ def check_params(params: Mapping[str, np.ndarray], name: str = "params"):
     return D, H, O
 
 
+def check_tanh_states(params: Mapping[str, np.ndarray], h) -> np.ndarray:
+    """Check ``params`` and the tanh hidden states ``h (T+1, B, H)``, T >= 1; return ``h``.
+
+    Whatever uses the Jacobian ``diag(1 - h_t**2) W_hh`` needs states that
+    ``rnn_forward`` returned: tanh'(a_t) = 1 - h_t^2 holds for tanh outputs only.
+    """
+    _, H, _ = check_params(params)
+    h = check_array("h", h, ("T+1", "B", "H"), (None, None, H), params["W_hh"].dtype)
+    if h.shape[0] < 2:
+        raise ValueError(f"h must hold h_0 and at least one step, shape (T+1, B, H) with "
+                         f"T >= 1, got {h.shape}")
+    if np.any(np.abs(h[1:]) > 1):
+        raise ValueError("h must hold the tanh hidden states returned by rnn_forward "
+                         "(|h[t]| <= 1 for t >= 1); got values outside [-1, 1]")
+    return h
+
+
 def check_positive_int(name: str, value, allow_none: bool = False):
     """Check that ``value`` is an int >= 1 (or None when allowed)."""
     if value is None and allow_none:

@@ -16,13 +16,13 @@ configured repository.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import nbformat
 import yaml
+
+from run_notebook import write_notebook
 
 ROOT = Path(__file__).resolve().parents[2]
 CELL_ID = "install-bptt"
@@ -78,17 +78,6 @@ def install_cell(nb, source: str) -> bool:
     return True
 
 
-def _write(nb, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".ipynb")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            nbformat.write(nb, f)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("notebooks", nargs="+", type=Path)
@@ -97,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     for path in args.notebooks:
         nb = nbformat.read(path, as_version=4)
         if install_cell(nb, source):
-            _write(nb, path)
+            write_notebook(nb, path)
             print(f"{path}: install cell written")
     return 0
 

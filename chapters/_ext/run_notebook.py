@@ -128,6 +128,12 @@ def run_notebook(path: Path) -> None:
         record_timing=False,   # no timestamps: the committed file changes only with content
         resources={"metadata": {"path": str(path.parent.resolve())}})
     client.run()
+    write_notebook(nb, path)
+
+
+def write_notebook(nb, path: Path) -> None:
+    """Write ``nb`` to ``path`` atomically: a reader never sees half a notebook."""
+    path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".ipynb")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
