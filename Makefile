@@ -1,7 +1,9 @@
 # Two commands do everything on a fresh machine:
-#   make book   set up .venv and build the HTML book (warnings are errors)
-#   make test   set up .venv and run every test (unit tests, nbval, then the
-#               book built and checked in a real browser)
+#   make book   install what is missing from Debian (make deps), set up .venv
+#               and build the HTML book (warnings are errors)
+#   make test   the same, then every test: ruff, the unit tests (and the
+#               comparisons with PyTorch when .torchvenv exists), nbval, then
+#               the book built and checked in a real browser
 # See README.md for the rest.
 
 PYTHON ?= python3
@@ -24,8 +26,48 @@ NPM_STAMP     := $(VENDOR)/node_modules/.installed
 OFFLINE       := _build/offline
 OFFLINE_STAMP := $(OFFLINE)/.copied
 
-# Debian packages installed on demand (as root, as on CI) when a target needs them.
-APT_INSTALL = DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends
+# What the book and its tests need from Debian. Each NEED_x is a shell test
+# that adds a package to $missing when what it provides is absent; APT_MISSING
+# then installs $missing with apt-get, saying so, when run as root (as on CI),
+# and otherwise names the packages and stops. `make deps` checks them all, and
+# every target that needs one checks it again, so that `make unit` or `make
+# browser` alone also works on a fresh machine:
+#   venv      python3-venv: Debian's Python cannot create a venv without it
+#             (ensurepip); checked only while there is no .venv
+#   npm       npm, which installs the book's pinned JavaScript (chapters/_vendor)
+#   chromium  Debian's Chromium, which the browser tests drive (/usr/bin/chromium)
+NEED_venv      = test -x $(BIN)/python || $(NEED_ensurepip)
+NEED_ensurepip = $(PYTHON) -c 'import ensurepip' 2>/dev/null || missing="$$missing python3-venv"
+NEED_npm       = command -v npm >/dev/null 2>&1 || missing="$$missing npm"
+NEED_chromium  = test -x /usr/bin/chromium || missing="$$missing chromium"
+APT_MISSING    = if [ -n "$$missing" ]; then \
+	if [ "$$(id -u)" -eq 0 ]; then \
+		echo "Installing from Debian with apt-get:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -qq --no-install-recommends $$missing; \
+	else \
+		echo "Missing Debian packages:$$missing"; \
+		echo "Install them as root (apt-get install$$missing), or run make as root."; \
+		exit 1; \
+	fi; \
+fi
+# What `make deps` checks: everything; `make book`, which needs no browser,
+# narrows it to its own needs (a target-specific value, below).
+DEPS := venv npm chromium
+
+# The comparisons with PyTorch (tests/torch) and the benchmark's PyTorch column
+# run in a side environment, .torchvenv, never in .venv: PyTorch is large and
+# nothing else needs it. `make torchvenv` creates it; `make test` runs
+# tests/torch when it exists and says it skipped them otherwise (CI does not
+# create it). torch==2.13.0 is a CPU build (a newer or unpinned torch is a CUDA
+# build of several GB); numpy, pytest, hypothesis and autograd as pinned in
+# requirements.txt (tests/conftest.py imports the last two).
+TORCH_VENV   := .torchvenv
+TORCH_STAMP  := $(TORCH_VENV)/.installed
+TORCH_PYTEST := PYTHONPATH=. $(TORCH_VENV)/bin/python -m pytest tests/torch -q -p no:cacheprovider
+TORCH_REQUIREMENTS = torch==2.13.0 threadpoolctl==3.8.0 \
+	$(shell grep -E '^(numpy|pytest|hypothesis|autograd)==' requirements.txt)
+
 # The Debian packages `make pdf` needs (with their dependencies about 110 MB
 # to download, 360 MB installed): xelatex, for the Unicode in the notebooks;
 # latexmk to drive it; the LaTeX packages Sphinx and Jupyter Book load
@@ -37,17 +79,19 @@ TEX_PACKAGES := texlive-xetex latexmk texlive-latex-extra texlive-fonts-recommen
 	fonts-freefont-otf
 
 .PHONY: book test unit nbval browser pdf lab serve clean venv offline-assets homework grade notebooks
+.PHONY: deps lint torchvenv torch-tests
 
 venv: $(STAMP)
 
 $(STAMP): requirements.txt pyproject.toml
+	@missing=; $(NEED_venv); $(APT_MISSING)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	@touch $(STAMP)
 
 $(NPM_STAMP): $(VENDOR)/package.json $(VENDOR)/package-lock.json
-	@command -v npm >/dev/null 2>&1 || { apt-get update && $(APT_INSTALL) npm; }
+	@missing=; $(NEED_npm); $(APT_MISSING)
 	cd $(VENDOR) && npm ci --ignore-scripts --prefer-offline --no-audit --no-fund --loglevel=error
 	@touch $(NPM_STAMP)
 
@@ -69,17 +113,47 @@ $(OFFLINE_STAMP): $(NPM_STAMP) $(VENDOR)/widgets-offline.js $(VENDOR)/book.css $
 
 offline-assets: $(OFFLINE_STAMP)
 
-book: $(STAMP) $(OFFLINE_STAMP)
+book: DEPS := venv npm
+book: deps $(STAMP) $(OFFLINE_STAMP)
 	$(BIN)/jupyter-book build . -W -n --keep-going
 	@echo
 	@echo "The book is built. Open: file://$(CURDIR)/_build/html/index.html"
 	@echo "(or run 'make serve' and visit http://127.0.0.1:$(PORT)/)"
 
-# The browser tests check the book as built, so the book is built in between.
-test: unit nbval book browser
+# deps first (it installs, or names, what is missing before minutes of tests),
+# then the fast checks. The browser tests check the book as built, so the book
+# is built in between.
+test: deps lint unit torch-tests nbval book browser
+
+# Installs with apt-get (as root) whatever of $(DEPS) is missing: see NEED_x.
+deps:
+	@missing=; $(foreach d,$(DEPS),$(NEED_$(d));) $(APT_MISSING)
+
+# ruff, configured in pyproject.toml ([tool.ruff]).
+lint: $(STAMP)
+	$(BIN)/ruff check bptt tests chapters/_ext
 
 unit: $(STAMP)
-	$(BIN)/pytest tests --ignore=tests/browser
+	$(BIN)/pytest tests --ignore=tests/browser --ignore=tests/torch
+
+# The side environment for PyTorch (see TORCH_VENV above). Not part of `make
+# test`: run it once, by hand.
+torchvenv: $(TORCH_STAMP)
+
+$(TORCH_STAMP): requirements.txt
+	@missing=; test -x $(TORCH_VENV)/bin/python || $(NEED_ensurepip); $(APT_MISSING)
+	@test -x $(TORCH_VENV)/bin/python || $(PYTHON) -m venv $(TORCH_VENV)
+	$(TORCH_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(TORCH_VENV)/bin/python -m pip install --quiet $(TORCH_REQUIREMENTS)
+	@touch $(TORCH_STAMP)
+
+# The comparisons with PyTorch, in .torchvenv with the bptt beside this file.
+torch-tests:
+	@if test -x $(TORCH_VENV)/bin/python; then \
+		echo "$(TORCH_PYTEST)"; $(TORCH_PYTEST); \
+	else \
+		echo "Skipped tests/torch (the comparisons with PyTorch): no $(TORCH_VENV); 'make torchvenv' creates it."; \
+	fi
 
 # --nbval-current-env runs the notebooks with this venv's kernel; the sanitizer
 # hides what legitimately changes between runs (animation ids, base64 frames).
@@ -113,7 +187,7 @@ grade: $(STAMP)
 # reachable). Run `make book` first; `make test` does.
 browser: $(STAMP)
 	@test -d _build/html || { echo "Run 'make book' first."; exit 1; }
-	@test -x /usr/bin/chromium || { apt-get update && $(APT_INSTALL) chromium; }
+	@missing=; $(NEED_chromium); $(APT_MISSING)
 	$(BIN)/pytest tests/browser
 
 # The PDF, through XeLaTeX, into _build/latex/bptt-book.pdf. First installs
@@ -122,9 +196,9 @@ browser: $(STAMP)
 # Sphinx warns when it is missing, for the LaTeX builder too, and -W makes that
 # an error, so an empty one stands in before the first `make book`.
 pdf: $(STAMP)
-	@test "$$(dpkg-query -W -f='$${db:Status-Abbrev}\n' $(TEX_PACKAGES) 2>/dev/null \
-		| grep -c '^ii')" -eq $(words $(TEX_PACKAGES)) \
-		|| { apt-get update && $(APT_INSTALL) $(TEX_PACKAGES); }
+	@missing=; for p in $(TEX_PACKAGES); do \
+		dpkg-query -W -f='$${db:Status-Abbrev}' $$p 2>/dev/null | grep -q '^ii' \
+		|| missing="$$missing $$p"; done; $(APT_MISSING)
 	@mkdir -p $(OFFLINE)
 	$(BIN)/jupyter-book build . --builder pdflatex -W -n --keep-going
 	@echo "The PDF is built: $(CURDIR)/_build/latex/bptt-book.pdf"
