@@ -61,7 +61,7 @@ DEPS := venv npm chromium
 # tests/torch when it exists and says it skipped them otherwise (CI does not
 # create it). torch==2.13.0 is a CPU build (a newer or unpinned torch is a CUDA
 # build of several GB); numpy, pytest, hypothesis and autograd as pinned in
-# requirements.txt (tests/conftest.py imports the last two).
+# requirements.txt (tests/conftest.py uses the last two when they are there).
 TORCH_VENV   := .torchvenv
 TORCH_STAMP  := $(TORCH_VENV)/.installed
 TORCH_PYTEST := PYTHONPATH=. $(TORCH_VENV)/bin/python -m pytest tests/torch -q -p no:cacheprovider
@@ -174,14 +174,22 @@ notebooks: $(STAMP)
 # The student versions of the assignments (solutions stripped) and one zip per
 # assignment, into _build/homework/; nothing is written anywhere else.
 homework: $(STAMP)
-	$(BIN)/python -m bptt.homework release --out _build/homework
+	$(BIN)/python -m bptt.course release --source chapters/homework --out _build/homework
+
+# The student versions the book shows, with a note under the title, into
+# chapters/homework/student/ (committed; a test fails when they are stale).
+.PHONY: homework-pages
+homework-pages: $(STAMP)
+	$(BIN)/python -m bptt.course pages --source chapters/homework \
+		--out chapters/homework/student
 
 # make grade SUBMISSIONS=folder (one folder per student, holding their
 # notebooks): runs each in a fresh kernel with time limits and writes a row per
 # student and question to _build/grades/grades.csv.
 grade: $(STAMP)
 	@test -n "$(SUBMISSIONS)" || { echo "Usage: make grade SUBMISSIONS=folder"; exit 1; }
-	$(BIN)/python -m bptt.homework grade "$(SUBMISSIONS)" --out _build/grades/grades.csv
+	$(BIN)/python -m bptt.course grade "$(SUBMISSIONS)" --source chapters/homework \
+		--out _build/grades/grades.csv
 
 # Every page of _build/html in Debian's Chromium (headless, no other host
 # reachable). Run `make book` first; `make test` does.

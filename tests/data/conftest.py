@@ -1,2 +1,2 @@
-"""The sample submissions are data for tests/test_homework.py, not tests: some never end."""
+"""The sample submissions are data for tests/test_course_grade.py, not tests: some never end."""
 collect_ignore_glob = ["submissions/*"]

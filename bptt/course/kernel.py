@@ -1,0 +1,132 @@
+"""Running one notebook in a fresh kernel, with time limits and capped output.
+
+Built on ``nbclient`` (imported when a notebook is run, so that releasing
+needs no Jupyter package), not on ``otter-grader``: otter's batch grader
+(``otter grade``) runs in Docker, its container-free ``otter run`` has no time
+limit, and its format (``# BEGIN QUESTION`` blocks with OK-format test files)
+differs from nbgrader's, which the sources use.
+
+:func:`run_notebook` never raises for what the notebook does: a cell that
+raises, a kernel that dies, a cell that never ends and a notebook that prints
+megabytes all come back as replies and a stop reason, so grading goes on.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+
+__all__ = ["run_notebook"]
+
+
+def _make_client(nb, workdir: str, cell_timeout: float, max_output: int):
+    """An nbclient NotebookClient that caps stored output and records each cell's reply."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    class _Client(NotebookClient):
+        """Stores at most ``max_output`` characters of output for the whole notebook."""
+
+        def output(self, outs, msg, display_id, cell_index):
+            content = msg["content"]
+            if msg["msg_type"] == "error":
+                content["traceback"] = content.get("traceback", [])[-20:]
+                return super().output(outs, msg, display_id, cell_index)
+            size = len(content["text"]) if "text" in content else len(json.dumps(content))
+            left = max_output - self.stored
+            self.stored += size
+            if size <= left:
+                return super().output(outs, msg, display_id, cell_index)
+            if msg["msg_type"] == "stream" and left > 0:
+                content["text"] = content["text"][:left]
+                super().output(outs, msg, display_id, cell_index)
+            if not self.capped:
+                self.capped = True
+                outs.append(nbformat.v4.new_output(
+                    "stream", name="stderr",
+                    text=f"\n[the grader stored only the first {max_output} characters of "
+                         "output]\n"))
+            return None
+
+    replies, limits = {}, {}
+
+    def on_cell_executed(cell, cell_index, execute_reply):
+        replies[cell_index] = (execute_reply or {}).get("content", {})
+
+    client = _Client(
+        nbformat.from_dict(nb), kernel_name="python3", allow_errors=True,
+        interrupt_on_timeout=True, shutdown_kernel="immediate", iopub_timeout=2,
+        timeout=max(1, int(cell_timeout)),
+        error_on_timeout={"ename": "Timeout", "evalue": "", "traceback": []},
+        resources={"metadata": {"path": workdir}}, on_cell_executed=on_cell_executed)
+    client.stored, client.capped = 0, False
+    client.timeout_func = lambda cell: limits.get("current")
+    return client, replies, limits
+
+
+async def run_notebook(nb: dict, workdir: str, *, timeout: float, cell_timeout: float,
+                       max_output: int):
+    """Run ``nb`` in a fresh ``python3`` kernel whose working folder is ``workdir``.
+
+    Parameters
+    ----------
+    nb : dict
+        The notebook to run (every source one string).
+    workdir : str
+        The kernel's current folder.
+    timeout : float
+        Seconds the whole notebook may run (starting the kernel is not
+        counted); cells not reached are not run.
+    cell_timeout : float
+        Seconds one cell may run before it is interrupted.
+    max_output : int
+        Characters of output stored for the whole notebook.
+
+    Returns
+    -------
+    executed : nbformat.NotebookNode
+        The notebook with its outputs.
+    replies : dict
+        The kernel's reply to each cell run, by cell index (``status``, and
+        ``ename`` and ``evalue`` for an error).
+    stopped : str or None
+        Why the run stopped before the end ("not run: ..."), or None.
+    """
+    from nbclient.exceptions import DeadKernelError
+
+    client, replies, limits = _make_client(nb, workdir, cell_timeout, max_output)
+    stopped = None
+    # One thread per kernel: several run side by side, and results do not
+    # depend on the machine's core count. The kernel's own stderr (its log) is
+    # not the student's output: drop it.
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
+           "MKL_NUM_THREADS": "1"}
+    try:
+        async with client.async_setup_kernel(env=env, stderr=subprocess.DEVNULL):
+            deadline = time.monotonic() + timeout     # starting the kernel is not counted
+            for index, cell in enumerate(client.nb.cells):
+                if cell.cell_type != "code" or not cell.source.strip():
+                    continue
+                remaining = deadline - time.monotonic()
+                if remaining <= 0.5:
+                    stopped = (f"not run: the notebook used up its {timeout:g} s before "
+                               f"cell {index + 1}")
+                    break
+                limits["current"] = limits[index] = max(1.0, min(cell_timeout, remaining))
+                try:
+                    await client.async_execute_cell(cell, index)
+                except DeadKernelError:
+                    replies[index] = {"status": "error", "ename": "DeadKernelError",
+                                      "evalue": "the kernel died (it crashed or exited) while "
+                                                "running this cell"}
+                    stopped = f"not run: the kernel died in cell {index + 1}"
+                    break
+    except Exception as exc:      # the kernel would not start, or nbclient failed
+        stopped = f"not run: the notebook could not be executed ({type(exc).__name__}: {exc})"
+    for index, reply in replies.items():
+        if reply.get("ename") == "Timeout":
+            reply["evalue"] = (f"the cell did not finish within {limits[index]:.0f} s "
+                               "(an endless loop, or far too slow); it was interrupted")
+    return client.nb, replies, stopped
+
