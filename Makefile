@@ -129,9 +129,9 @@ test: deps lint unit torch-tests nbval book browser
 deps:
 	@missing=; $(foreach d,$(DEPS),$(NEED_$(d));) $(APT_MISSING)
 
-# ruff, configured in pyproject.toml ([tool.ruff]).
+# ruff, configured in pyproject.toml ([tool.ruff]); no .ruff_cache in the book's folder.
 lint: $(STAMP)
-	$(BIN)/ruff check bptt tests chapters/_ext
+	$(BIN)/ruff check --no-cache bptt tests chapters/_ext
 
 unit: $(STAMP)
 	$(BIN)/pytest tests --ignore=tests/browser --ignore=tests/torch

@@ -55,7 +55,7 @@ def test_only_apt_missing_installs_debian_packages():
 @needs_make
 def test_make_test_runs_deps_then_lint_first():
     out = make("-n", "test").stdout
-    markers = ["missing=", "ruff check bptt tests chapters/_ext",
+    markers = ["missing=", "ruff check --no-cache bptt tests chapters/_ext",
                "pytest tests --ignore=tests/browser --ignore=tests/torch",
                "pytest tests/torch", "pytest --nbval", "jupyter-book build", "pytest tests/browser"]
     positions = [out.find(m) for m in markers]
