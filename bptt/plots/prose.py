@@ -23,6 +23,9 @@ Three readers see the same text:
   would and stores those results.
 
 Every value is text, chosen and rounded by the code, shown without quotes.
+:func:`sci`, :func:`power_of_ten` and :func:`rnd` format numbers the way the
+chapters quote them ("3.2 × 10⁻⁷", "10⁻⁸", 0.56), so that no chapter keeps
+its own copy.
 The last cell of each chapter displays its ``prose`` (one ``name: value``
 line each, sorted), so that nbval, which compares code cells' outputs on
 every run, fails when a quoted number changes; a test checks that the stored
@@ -30,12 +33,62 @@ every run, fails when a quoted number changes; a test checks that the stored
 """
 from __future__ import annotations
 
+import math
 import numbers
 import re
 
-__all__ = ["Prose", "Quoted"]
+import numpy as np
+
+__all__ = ["Prose", "Quoted", "sci", "power_of_ten", "rnd"]
 
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _finite(name: str, value):
+    """Refuse what is not a finite real number (a 0-d array is one); return ``value``."""
+    try:
+        as_float = None if isinstance(value, (bool, str, bytes)) else float(value)
+    except (TypeError, ValueError):
+        as_float = None
+    if as_float is None:
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    if not math.isfinite(as_float):
+        raise ValueError(f"{name} must be finite, got {value}")
+    return value
+
+
+def sci(value, digits: int = 1, *, space: str = "\u00a0") -> str:
+    """``value`` in scientific notation for the prose: ``sci(3.21e-7)`` is "3.2 × 10⁻⁷".
+
+    Parameters
+    ----------
+    value : real number
+        Finite.
+    digits : int
+        Digits of the mantissa after the point (0: "3 × 10⁻⁷").
+    space : str
+        Around the "×": a no-break space by default, so that a line or a table
+        cell never breaks inside the number.
+    """
+    mantissa, exponent = f"{_finite('value', value):.{digits}e}".split("e")
+    return f"{mantissa}{space}×{space}10{str(int(exponent)).translate(_SUPERSCRIPT)}"
+
+
+def power_of_ten(value, rounding=round) -> str:
+    """The power of ten nearest ``value`` (> 0) for the prose: ``power_of_ten(1.1e-8)`` is "10⁻⁸".
+
+    ``rounding`` turns :math:`\\log_{10}` of the value into the exponent
+    (``round`` by default; ``np.ceil`` for an upper bound).
+    """
+    if not float(_finite("value", value)) > 0:
+        raise ValueError(f"value must be > 0, got {value}")
+    return "10" + str(int(rounding(np.log10(value)))).translate(_SUPERSCRIPT)
+
+
+def rnd(value, digits: int) -> float:
+    """``value`` as a plain Python float rounded to ``digits`` decimals, for the prose."""
+    return round(float(_finite("value", value)), digits)
 
 
 class Quoted(str):
