@@ -12,33 +12,57 @@ Dimension letters, used in every docstring and on the book's notation page:
 
 Arrays are time-major: ``x`` is ``(T, B, D)``, ``h`` is ``(T+1, B, H)`` with
 ``h[0] = h0`` (so ``h[t]`` is the book's h_t), ``y`` and ``dy`` are ``(T, B, O)``.
-Parameters are a dict ``W_xh (H, D)``, ``W_hh (H, H)``, ``b_h (H,)``,
+The RNN's parameters are a dict ``W_xh (H, D)``, ``W_hh (H, H)``, ``b_h (H,)``,
 ``W_hy (O, H)``, ``b_y (O,)``. float64 is the default; any float dtype is
 accepted and preserved, but all arrays of one call must share it.
 
-Modules, one concept each (the chapter that teaches it in brackets):
+The map of the package, in layers (a lower layer never imports a higher one):
 
-- :mod:`bptt.rnn`: init, forward pass, backward pass with truncation (1-4)
+**Core** (numpy only; ``import bptt`` loads these and nothing else), one concept
+a module (the chapter that teaches it in brackets):
+
+- :mod:`bptt.validate`: the input guards every public function uses
+- :mod:`bptt.model`: what a model is to the machinery (:class:`~bptt.model.Model`)
+- :mod:`bptt.rnn`: the vanilla RNN, its step and sequence passes, BPTT with truncation (1-4)
 - :mod:`bptt.losses`: softmax cross-entropy, MSE, masks (2)
 - :mod:`bptt.gradcheck`: centred finite differences, relative error (4)
 - :mod:`bptt.spectral`: spectral radius and norm, rescaling W_hh (2, 5)
 - :mod:`bptt.lyapunov`: largest Lyapunov exponent and long-run regime of the state map (2, 5)
-- :mod:`bptt.dynamics`: Jacobian products, gradient norm against lag, the one-unit model (5)
-- :mod:`bptt.clip`, :mod:`bptt.optim`, :mod:`bptt.train`: clipping, optimisers, a training loop (5)
+- :mod:`bptt.dynamics`: the step Jacobian, its products, gradient norm against lag (5)
+- :mod:`bptt.one_unit`: the one-unit RNN and the cliff of its loss (5)
+- :mod:`bptt.clip`, :mod:`bptt.optim`, :mod:`bptt.train`: clipping, optimisers and a
+  training loop, for any model's dict of parameters (5)
 - :mod:`bptt.data`: seeded tasks and character data; :mod:`bptt.example`: the worked example
-- :mod:`bptt.checks`, :mod:`bptt.homework_checks`: self-checks for homework;
-  :mod:`bptt.homework`: releasing and grading assignments
-- :mod:`bptt.plots`: the book's figures and widgets (imports matplotlib; not loaded by default)
+
+**Figures and self-checks** (loaded on first use, e.g. ``bptt.plots.display`` or
+``bptt.checks.check_rnn_forward`` after a plain ``import bptt``):
+
+- :mod:`bptt.plots`: the book's figures and widgets (matplotlib, ipywidgets)
+- :mod:`bptt.checks`, :mod:`bptt.homework_checks`: the students' self-checks
+
+**Course tooling** (:mod:`bptt.course`: releasing and grading assignments) is
+never imported by ``import bptt``.
+
+A new model is one new core module that defines its keys, ``init_*``,
+``*_step_forward``, ``*_step_backward``, ``*_forward``, ``*_backward`` and a
+:class:`~bptt.model.Model`; clipping, optimisers, training and gradient checks
+take it as it is.
 """
-from . import (checks, clip, data, dynamics, example, gradcheck, homework_checks, losses,
-               lyapunov, optim, rnn, spectral, train, validate)
+import importlib as _importlib
+
+from . import (clip, data, dynamics, example, gradcheck, losses, lyapunov, model, one_unit,
+               optim, rnn, spectral, train, validate)
 from .clip import clip_grad_norm, clip_grad_value, grad_norm
 from .gradcheck import check_gradient, numerical_gradient, numerical_gradient_params, rel_error
 from .losses import last_step_mask, mse_loss, softmax, softmax_cross_entropy
 from .lyapunov import long_run_regime, lyapunov_exponent
 from .optim import SGD, Adagrad, Adam
-from .rnn import init_rnn, rnn_backward, rnn_forward, rnn_step_forward
-from .validate import PARAM_KEYS
+from .rnn import PARAM_KEYS, init_rnn, rnn_backward, rnn_forward, rnn_step_forward
+
+#: Subpackages and modules loaded on first attribute access (PEP 562), so that
+#: ``import bptt`` needs numpy only: matplotlib and ipywidgets come with the
+#: figures, the self-checks with the first check.
+_LAZY = ("checks", "homework_checks", "plots")
 
 __all__ = [
     "PARAM_KEYS",
@@ -52,7 +76,19 @@ __all__ = [
     "lyapunov_exponent", "long_run_regime",
     # clipping and optimisers: bptt.clip, bptt.optim
     "grad_norm", "clip_grad_norm", "clip_grad_value", "SGD", "Adagrad", "Adam",
-    # the modules themselves
-    "checks", "clip", "data", "dynamics", "example", "gradcheck", "homework_checks", "losses",
-    "lyapunov", "optim", "rnn", "spectral", "train", "validate",
+    # the core modules themselves (the lazy ones are left out, so that
+    # `from bptt import *` stays numpy-only)
+    "clip", "data", "dynamics", "example", "gradcheck", "losses", "lyapunov", "model",
+    "one_unit", "optim", "rnn", "spectral", "train", "validate",
 ]
+
+
+def __getattr__(name: str):
+    """Import ``bptt.checks``, ``bptt.homework_checks`` or ``bptt.plots`` on first use."""
+    if name in _LAZY:
+        return _importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted([*globals(), *_LAZY])

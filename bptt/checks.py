@@ -57,7 +57,8 @@ from .gradcheck import rel_error
 from .rnn import rnn_backward as _ref_rnn_backward
 from .rnn import rnn_forward as _ref_rnn_forward
 from .rnn import rnn_step_forward as _ref_rnn_step_forward
-from .validate import PARAM_KEYS, _fmt_expected
+from .rnn import PARAM_KEYS
+from .validate import _fmt_expected
 
 __all__ = ["check_rnn_step_forward", "check_rnn_forward", "check_rnn_backward",
            "check_clip_grad_norm", "check_clip_grad_value", "check_numerical_gradient"]

@@ -4,8 +4,7 @@ r"""Seeded data for the book's examples: three synthetic tasks and character tex
   sequence and output their sum (a test of long-range memory).
 * :func:`copy_task`: read a few symbols, wait, then write them back.
 * :func:`sine_wave`: predict the next value of a sine wave.
-* :class:`CharVocab`, :func:`text_to_onehot`, :func:`onehot_to_text` and
-  :func:`char_batches`: character-level language modelling on
+* :class:`CharVocab` and :func:`char_batches`: character-level language modelling on
   :data:`SAMPLE_TEXT`, in the manner of Karpathy's min-char-rnn.
 
 Every array is time-major, like the rest of :mod:`bptt`: inputs are
@@ -20,11 +19,10 @@ from typing import Iterator
 
 import numpy as np
 
-from .validate import check_array, check_positive_int
+from .validate import check_float_dtype, check_nonneg_float, check_nonneg_int, check_positive_int
 
 __all__ = [
-    "adding_problem", "copy_task", "sine_wave",
-    "CharVocab", "text_to_onehot", "onehot_to_text", "char_batches",
+    "adding_problem", "copy_task", "sine_wave", "CharVocab", "char_batches",
     "SAMPLE_TEXT", "SINE_OMEGA_RANGE",
 ]
 
@@ -67,42 +65,7 @@ things worth remembering are not too far apart.
 
 def _rng(seed) -> np.random.Generator:
     """A fresh generator for ``seed``, which must be an int >= 0."""
-    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be a non-negative int, got {type(seed).__name__} {seed!r}")
-    if seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed}")
-    return np.random.default_rng(int(seed))
-
-
-def _float_dtype(dtype) -> np.dtype:
-    """``numpy.dtype(dtype)``, refusing anything that is not floating point."""
-    try:
-        dt = np.dtype(dtype)
-    except TypeError as err:
-        raise TypeError(f"dtype must be a floating-point dtype, got {dtype!r}") from err
-    if not np.issubdtype(dt, np.floating):
-        raise TypeError(f"dtype must be a floating-point dtype, got {dt}")
-    return dt
-
-
-def _nonneg_int(name: str, value) -> int:
-    """Check that ``value`` is an int >= 0 (0 allowed, unlike check_positive_int)."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be a non-negative int, got {type(value).__name__} {value!r}")
-    if value < 0:
-        raise ValueError(f"{name} must be >= 0, got {value}")
-    return int(value)
-
-
-def _nonneg_float(name: str, value) -> float:
-    """Check that ``value`` is a finite real number >= 0."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(
-            value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a non-negative number, "
-                        f"got {type(value).__name__} {value!r}")
-    if not np.isfinite(value) or value < 0:
-        raise ValueError(f"{name} must be a finite number >= 0, got {value}")
-    return float(value)
+    return np.random.default_rng(check_nonneg_int("seed", seed))
 
 
 def _check_indices(name: str, indices, size: int | None = None) -> np.ndarray:
@@ -180,7 +143,7 @@ def adding_problem(T: int, B: int, *, seed: int = 0, dtype=np.float64):
     if T < 2:
         raise ValueError(f"T must be >= 2 for the adding problem "
                          f"(one marker in each half), got {T}")
-    dtype = _float_dtype(dtype)
+    dtype = check_float_dtype("dtype", dtype)
     rng = _rng(seed)
 
     half = T // 2
@@ -262,10 +225,10 @@ def copy_task(T_memory: int, T_delay: int, B: int, n_symbols: int = 8, *,
     :math:`\log n`, or :math:`M \log n / T` averaged over all ``T`` steps.
     """
     M = check_positive_int("T_memory", T_memory)
-    L = _nonneg_int("T_delay", T_delay)
+    L = check_nonneg_int("T_delay", T_delay)
     B = check_positive_int("B", B)
     n = check_positive_int("n_symbols", n_symbols)
-    dtype = _float_dtype(dtype)
+    dtype = check_float_dtype("dtype", dtype)
     rng = _rng(seed)
 
     blank, delimiter = n, n + 1
@@ -339,8 +302,8 @@ def sine_wave(T: int, B: int, *, n_waves: int = 1, seed: int = 0, dtype=np.float
     T = check_positive_int("T", T)
     B = check_positive_int("B", B)
     K = check_positive_int("n_waves", n_waves)
-    dtype = _float_dtype(dtype)
-    sigma = _nonneg_float("noise", noise)
+    dtype = check_float_dtype("dtype", dtype)
+    sigma = check_nonneg_float("noise", noise)
     rng = _rng(seed)
 
     omega = rng.uniform(*SINE_OMEGA_RANGE, size=(B, K))
@@ -361,7 +324,6 @@ def sine_wave(T: int, B: int, *, n_waves: int = 1, seed: int = 0, dtype=np.float
 class CharVocab:
     """The characters of a text, sorted, with their integer codes.
 
-    ``CharVocab(text)`` and ``CharVocab.from_text(text)`` are the same.
     Character ``vocab.chars[i]`` has code ``i``; there are ``V = vocab.size``
     codes. Sorting makes the codes depend only on the set of characters, not
     on where they first occur.
@@ -382,11 +344,6 @@ class CharVocab:
         self.chars = "".join(sorted(set(text)))
         self.size = len(self.chars)
         self._code = {c: i for i, c in enumerate(self.chars)}
-
-    @classmethod
-    def from_text(cls, text: str) -> "CharVocab":
-        """The vocabulary of ``text``; the same as ``CharVocab(text)``."""
-        return cls(text)
 
     def __len__(self) -> int:
         return self.size
@@ -455,60 +412,7 @@ class CharVocab:
             ``out[..., i]`` is 1 where ``indices == i`` and 0 elsewhere.
         """
         a = _check_indices("indices", indices, self.size)
-        return np.eye(self.size, dtype=_float_dtype(dtype))[a]
-
-
-def _check_vocab(vocab) -> CharVocab:
-    if not isinstance(vocab, CharVocab):
-        raise TypeError(f"vocab must be a CharVocab, got {type(vocab).__name__}")
-    return vocab
-
-
-def text_to_onehot(text: str, vocab: CharVocab) -> np.ndarray:
-    """A text as one batch-of-one sequence of one-hot inputs.
-
-    Parameters
-    ----------
-    text : str
-        ``T >= 1`` characters of ``vocab``.
-    vocab : CharVocab
-
-    Returns
-    -------
-    ndarray of float64, shape (T, 1, V)
-        Ready to be the ``x`` of :func:`bptt.rnn_forward` (``D = V``).
-    """
-    vocab = _check_vocab(vocab)
-    codes = vocab.encode(text)
-    if codes.size == 0:
-        raise ValueError("text must contain at least one character, got ''")
-    return vocab.one_hot(codes)[:, None, :]
-
-
-def onehot_to_text(x: np.ndarray, vocab: CharVocab) -> str:
-    """The text whose characters are the largest entry of each row of ``x``.
-
-    Parameters
-    ----------
-    x : ndarray, shape (T, V) or (T, 1, V)
-        One-hot vectors, or any scores (probabilities, logits): each step
-        becomes the character of its argmax over the last axis.
-    vocab : CharVocab
-
-    Returns
-    -------
-    str
-        ``T`` characters.
-    """
-    vocab = _check_vocab(vocab)
-    V = vocab.size
-    if isinstance(x, np.ndarray) and x.ndim == 3:
-        check_array("x", x, ("T", "B", "V"), (None, 1, V))
-    elif isinstance(x, np.ndarray) and x.ndim != 2:
-        raise ValueError(f"x must have shape (T, V) or (T, 1, V) with V = {V}, got {x.shape}")
-    else:
-        check_array("x", x, ("T", "V"), (None, V))
-    return vocab.decode(x.reshape(-1, V).argmax(axis=-1))
+        return np.eye(self.size, dtype=check_float_dtype("dtype", dtype))[a]
 
 
 def char_batches(indices, T: int, B: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:

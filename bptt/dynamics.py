@@ -24,10 +24,9 @@ this module computes it:
 * :func:`jacobian_bound`, :func:`matrix_power_norms`: the bound and the
   linear case, where the spectral radius sets the long-run rate;
 * :func:`recurrent_matrix`, :func:`random_rnn_states`, :func:`lag_norm_experiment`: the
-  measurement of gradient norm against time lag for a chosen spectral radius;
-* :func:`one_unit_params`, :func:`one_unit_forward`, :func:`one_unit_loss`,
-  :func:`one_unit_descent`: the one-unit RNN
-  :math:`h_t = \tanh(w h_{t-1} + b)` whose loss surface has a cliff.
+  measurement of gradient norm against time lag for a chosen spectral radius.
+
+The one-unit RNN whose loss surface has a cliff is :mod:`bptt.one_unit`.
 
 Shapes follow the package: ``h`` is ``(T+1, B, H)`` with ``h[0] = h0``, and
 the step Jacobian :math:`J_t` is stored at index ``t-1``, like ``y[t-1]``.
@@ -36,54 +35,52 @@ from __future__ import annotations
 
 import numpy as np
 
-from .clip import clip_grad_norm
-from .rnn import rnn_forward
+from .rnn import check_tanh_states, rnn_forward
 from .spectral import scale_to_spectral_radius, spectral_norm, spectral_radius
-from .validate import (check_array, check_positive_float, check_positive_int,
-                       check_tanh_states)
+from .validate import check_array, check_positive_float, check_positive_int, check_square
 
 __all__ = [
     "step_jacobians", "jacobian_product", "jacobian_norms_by_lag", "last_step_gradients",
     "gradient_norm_by_lag", "jacobian_bound", "matrix_power_norms", "recurrent_matrix",
-    "random_rnn_states", "lag_norm_experiment", "one_unit_params", "one_unit_forward",
-    "one_unit_loss", "one_unit_wall", "one_unit_descent",
+    "random_rnn_states", "lag_norm_experiment",
 ]
 
 
 # --------------------------------------------------------------------------
-# Checks shared by this module
+# The step Jacobian J_t = diag(1 - h_t^2) W_hh, written once
 # --------------------------------------------------------------------------
+# Three forms, side by side: the matrices themselves (to print, multiply and
+# measure), J_t applied to a tangent vector (forward in time: the Lyapunov
+# exponent of bptt.lyapunov) and J_t^T applied to a gradient (backward in
+# time: BPTT). The two products never form an H x H matrix. No checks here:
+# the public functions check their arguments first.
+
+def _jacobians(W_hh: np.ndarray, h_t: np.ndarray) -> np.ndarray:
+    """``diag(1 - h_t**2) W_hh`` for states ``h_t (..., H)``: shape ``(..., H, H)``."""
+    # diag(s) W scales row i of W by s_i: broadcast s over the columns.
+    return (1.0 - h_t ** 2)[..., :, None] * W_hh
+
+
+def apply_jacobian(W_hh: np.ndarray, h_t: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """:math:`J_t v` for rows ``v (B, H)``: ``W_hh`` first, then each unit's slope at ``h_t``.
+
+    Unchecked (for the package's own loops); ``h_t (B, H)`` are tanh states.
+    """
+    return (v @ W_hh.T) * (1.0 - h_t ** 2)
+
+
+def apply_jacobian_transpose(W_hh: np.ndarray, h_t: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """:math:`J_t^\top u` for rows ``u (B, H)``: each unit's slope first, then ``W_hh^T``.
+
+    Unchecked (for the package's own loops); ``h_t (B, H)`` are tanh states.
+    """
+    return ((1.0 - h_t ** 2) * u) @ W_hh
+
 
 def _check_states(params: dict, h) -> tuple[int, int, int]:
     """Check ``params`` and the hidden states ``h (T+1, B, H)``; return ``(T, B, H)``."""
     h = check_tanh_states(params, h)
     return h.shape[0] - 1, h.shape[1], h.shape[2]
-
-
-def _check_real(name: str, value) -> np.ndarray:
-    """A finite real number or floating-point array, returned as an ndarray (0-d for numbers)."""
-    if isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be a real number or a floating-point array, got bool")
-    if isinstance(value, (int, float, np.integer, np.floating)):
-        value = np.asarray(value, dtype=np.float64)
-    if not isinstance(value, np.ndarray):
-        raise TypeError(f"{name} must be a real number or a floating-point numpy array, "
-                        f"got {type(value).__name__}")
-    if not np.issubdtype(value.dtype, np.floating):
-        raise TypeError(f"{name} must have a floating-point dtype, got {value.dtype}")
-    if not np.all(np.isfinite(value)):
-        raise ValueError(f"{name} contains NaN or infinity")
-    return value
-
-
-def _check_w_b(w, b) -> tuple[np.ndarray, np.ndarray]:
-    """``w`` and ``b`` of one shape (or either a number), of one float dtype."""
-    w, b = _check_real("w", w), _check_real("b", b)
-    if w.ndim and b.ndim and w.shape != b.shape:
-        raise ValueError(f"w and b must have the same shape (or one be a number), got "
-                         f"w {w.shape} and b {b.shape}; build grids with np.meshgrid")
-    dtype = np.result_type(w.dtype, b.dtype)
-    return w.astype(dtype, copy=False), b.astype(dtype, copy=False)
 
 
 # --------------------------------------------------------------------------
@@ -121,10 +118,8 @@ def step_jacobians(params: dict, h: np.ndarray) -> np.ndarray:
     :math:`h_{t-1}`. It costs :math:`T B H^2` numbers: for teaching and small
     H only (:func:`last_step_gradients` never forms it).
     """
-    T, B, H = _check_states(params, h)
-    slope = 1.0 - h[1:] ** 2                       # (T, B, H): tanh'(a_t) = 1 - h_t^2
-    # diag(s) W scales row i of W by s_i: broadcast s over the columns.
-    return slope[..., :, None] * params["W_hh"]
+    _check_states(params, h)
+    return _jacobians(params["W_hh"], h[1:])       # (T, B, H, H): J_t at [t-1]
 
 
 def jacobian_product(params: dict, h: np.ndarray, t: int, k: int) -> np.ndarray:
@@ -168,8 +163,7 @@ def jacobian_product(params: dict, h: np.ndarray, t: int, k: int) -> np.ndarray:
     W_hh = params["W_hh"]
     P = np.broadcast_to(np.eye(H, dtype=W_hh.dtype), (B, H, H)).copy()
     for j in range(k + 1, t + 1):
-        J_j = (1.0 - h[j] ** 2)[:, :, None] * W_hh    # (B, H, H): diag(1 - h_j^2) W_hh
-        P = J_j @ P                                    # step j is later: it goes on the left
+        P = _jacobians(W_hh, h[j]) @ P       # (B, H, H); step j is later: it goes on the left
     return P
 
 
@@ -204,7 +198,7 @@ def jacobian_norms_by_lag(params: dict, h: np.ndarray) -> np.ndarray:
     norms[0] = 1.0
     for tau in range(1, T + 1):
         j = T - tau + 1
-        P = P @ ((1.0 - h[j] ** 2)[:, :, None] * W_hh)   # earlier step: on the right
+        P = P @ _jacobians(W_hh, h[j])                  # earlier step: on the right
         norms[tau] = np.linalg.norm(P.astype(np.float64), ord=2, axis=(1, 2))
     return norms
 
@@ -248,7 +242,7 @@ def last_step_gradients(params: dict, h: np.ndarray, dh_T: np.ndarray) -> np.nda
     dh = np.empty_like(h)
     dh[T] = dh_T
     for t in range(T, 0, -1):
-        dh[t - 1] = ((1.0 - h[t] ** 2) * dh[t]) @ params["W_hh"]   # J_t^T applied to dh[t]
+        dh[t - 1] = apply_jacobian_transpose(params["W_hh"], h[t], dh[t])   # J_t^T dh[t]
     return dh
 
 
@@ -336,9 +330,7 @@ def matrix_power_norms(W: np.ndarray, n_max: int) -> np.ndarray:
     :math:`\rho = \sigma_{\max}` and the two agree; for a non-normal one the
     norm can grow for a while although :math:`\rho(W) < 1`, then decays.
     """
-    W = check_array("W", W, ("H", "H"))
-    if W.shape[0] != W.shape[1]:
-        raise ValueError(f"W must be square, shape (H, H), got {W.shape}")
+    W = check_square("W", W)
     n_max = check_positive_int("n_max", n_max)
     P = np.eye(W.shape[0])
     W64 = W.astype(np.float64)
@@ -416,10 +408,8 @@ def random_rnn_states(W_hh: np.ndarray, input_scale: float = 1.0, *, T: int = 10
     h : ndarray, shape (T+1, B, H)
         The hidden states, from :math:`h_0 = 0`.
     """
-    W_hh = check_array("W_hh", W_hh, ("H", "H"))
+    W_hh = check_square("W_hh", W_hh)
     H = W_hh.shape[0]
-    if W_hh.shape[1] != H:
-        raise ValueError(f"W_hh must be square, shape (H, H), got {W_hh.shape}")
     scale = check_positive_float("input_scale", input_scale)
     T, B = check_positive_int("T", T), check_positive_int("B", B)
     D = check_positive_int("D", D)
@@ -492,200 +482,3 @@ def lag_norm_experiment(rho: float, input_scale: float = 1.0, *, T: int = 100, B
         "sigma_max": spectral_norm(params["W_hh"]),
         "rho": spectral_radius(params["W_hh"]),
     }
-
-
-# --------------------------------------------------------------------------
-# The one-unit RNN and its loss cliff
-# --------------------------------------------------------------------------
-
-def one_unit_params(w: float, b: float) -> dict:
-    r"""The one-unit RNN :math:`h_t = \tanh(w h_{t-1} + b)` as package parameters.
-
-    Parameters
-    ----------
-    w, b : float
-        The recurrent weight and the bias.
-
-    Returns
-    -------
-    dict
-        ``W_xh (1, 1)`` = 0 (the input is ignored), ``W_hh (1, 1)`` = w,
-        ``b_h (1,)`` = b, ``W_hy (1, 1)`` = 1 and ``b_y (1,)`` = 0, so
-        :math:`y_t = h_t`. With inputs ``x = np.zeros((T, B, 1))``,
-        :func:`bptt.rnn.rnn_forward` runs the model of :func:`one_unit_forward`.
-    """
-    w, b = _check_real("w", w), _check_real("b", b)
-    if w.ndim or b.ndim:
-        raise ValueError(f"w and b must be numbers, got shapes {w.shape} and {b.shape}")
-    return {"W_xh": np.zeros((1, 1)), "W_hh": np.array([[float(w)]]),
-            "b_h": np.array([float(b)]), "W_hy": np.ones((1, 1)), "b_y": np.zeros(1)}
-
-
-def one_unit_forward(w, b, *, T: int, h0: float = 0.5):
-    r"""Run :math:`h_t = \tanh(w h_{t-1} + b)` for T steps, with the derivatives of :math:`h_T`.
-
-    Vectorised over any grid of ``(w, b)`` pairs.
-
-    Parameters
-    ----------
-    w, b : float or ndarray
-        Recurrent weight and bias: numbers, or float arrays of one shape
-        ``S`` (e.g. from ``np.meshgrid``), or one of each.
-    T : int
-        Number of steps, >= 1.
-    h0 : float
-        The initial state :math:`h_0`.
-
-    Returns
-    -------
-    h_T, dh_dw, dh_db : ndarray, shape S
-        :math:`h_T`, :math:`\partial h_T/\partial w` and :math:`\partial h_T/\partial b`.
-
-    Notes
-    -----
-    Forward-mode differentiation, one step at a time: with :math:`s_t = 1 - h_t^2`,
-
-    .. math::
-
-        \frac{\partial h_t}{\partial w}
-        = s_t \Big( h_{t-1} + w \frac{\partial h_{t-1}}{\partial w} \Big),
-        \qquad
-        \frac{\partial h_t}{\partial b} = s_t \Big( 1 + w \frac{\partial h_{t-1}}{\partial b} \Big),
-
-    both zero at t = 0. Unrolled,
-    :math:`\partial h_T/\partial b = \sum_k \prod_{j=k+1}^{T} (w s_j)\, s_k`:
-    the products :math:`\prod (w s_j)` are the one-unit Jacobian products,
-    which explode where :math:`|w s_j| > 1` for many steps.
-    """
-    w, b = _check_w_b(w, b)
-    T = check_positive_int("T", T)
-    h0 = float(_check_real("h0", h0))
-    shape = np.broadcast_shapes(w.shape, b.shape)
-    h = np.full(shape, h0, dtype=w.dtype)
-    dh_dw = np.zeros(shape, dtype=w.dtype)
-    dh_db = np.zeros(shape, dtype=w.dtype)
-    for _ in range(T):
-        h_new = np.tanh(w * h + b)
-        s = 1.0 - h_new ** 2                  # tanh slope at this step's output
-        dh_dw = s * (h + w * dh_dw)           # uses h_{t-1}: update before h moves on
-        dh_db = s * (1.0 + w * dh_db)
-        h = h_new
-    return h, dh_dw, dh_db
-
-
-def one_unit_loss(w, b, *, T: int, h0: float = 0.5, target: float = 0.7):
-    r"""The loss :math:`L = (h_T - \text{target})^2` of the one-unit RNN, and its gradient.
-
-    Parameters
-    ----------
-    w, b : float or ndarray
-        As in :func:`one_unit_forward`: numbers or float arrays of one shape S.
-    T : int
-        Number of steps.
-    h0 : float
-        Initial state.
-    target : float
-        The value :math:`h_T` should take.
-
-    Returns
-    -------
-    loss, dL_dw, dL_db : ndarray, shape S
-        :math:`L`,
-        :math:`\partial L / \partial w = 2 (h_T - \text{target})\, \partial h_T/\partial w`
-        and likewise for b.
-    """
-    target = float(_check_real("target", target))
-    h_T, dh_dw, dh_db = one_unit_forward(w, b, T=T, h0=h0)
-    r = h_T - target
-    return r ** 2, 2 * r * dh_dw, 2 * r * dh_db
-
-
-def one_unit_wall(w, *, h0: float = 0.5):
-    r"""Where the one-unit loss surface has its cliff: the bias making :math:`h_0` a fixed point.
-
-    Parameters
-    ----------
-    w : float or ndarray
-        Recurrent weights, any shape.
-    h0 : float
-        The initial state, with :math:`|h_0| < 1`.
-
-    Returns
-    -------
-    b : ndarray, shape of ``w``
-        :math:`b = \operatorname{artanh}(h_0) - w h_0`, so that
-        :math:`\tanh(w h_0 + b) = h_0`: started at :math:`h_0`, the state never moves.
-
-    Notes
-    -----
-    The fixed point is unstable when the slope of the map there exceeds 1,
-    :math:`|w (1 - h_0^2)| > 1`. On one side of the line the state then runs
-    away to the upper attractor, on the other side to the lower one, so
-    :math:`h_T` (and the loss) jumps across the line, and the jump gets
-    sharper with T: on the line itself, :math:`h_t = h_0` for every t and
-    :math:`\partial h_T/\partial b = s \sum_{j=0}^{T-1} (w s)^j` with
-    :math:`s = 1 - h_0^2`, which grows like :math:`(w s)^T`.
-    """
-    w = _check_real("w", w)
-    h0 = float(_check_real("h0", h0))
-    if not abs(h0) < 1:
-        raise ValueError(f"h0 must satisfy |h0| < 1 (a tanh state that can be a fixed point), "
-                         f"got {h0}")
-    return np.arctanh(h0) - w * h0
-
-
-def one_unit_descent(w0: float, b0: float, *, lr: float, n_steps: int, T: int,
-                     h0: float = 0.5, target: float = 0.7,
-                     clip_norm: float | None = None) -> dict:
-    r"""Gradient descent on the one-unit loss :func:`one_unit_loss`, optionally clipped by norm.
-
-    Parameters
-    ----------
-    w0, b0 : float
-        The starting point.
-    lr : float
-        Learning rate :math:`\eta > 0`.
-    n_steps : int
-        Number of updates.
-    T, h0, target
-        As in :func:`one_unit_loss`.
-    clip_norm : float, optional
-        Clip the gradient :math:`(\partial L/\partial w, \partial L/\partial b)`
-        to this norm with :func:`bptt.clip.clip_grad_norm` before each step.
-
-    Returns
-    -------
-    dict
-        ``path (n_steps+1, 2)``: the points :math:`(w, b)` visited, start first;
-        ``loss (n_steps+1,)``: the loss at each of them;
-        ``grad_norm (n_steps,)``: the norm of the gradient before clipping at
-        each step; ``step (n_steps,)``: the length of each update.
-
-    Notes
-    -----
-    :math:`\theta \leftarrow \theta - \eta\, g`, with :math:`g` replaced by
-    :math:`c\, g / \|g\|` when :math:`\|g\| > c`. The gradient is handed to
-    :func:`bptt.clip.clip_grad_norm` as the ``W_hh`` and ``b_h`` gradients of
-    :func:`one_unit_params` (the other three are zero: they are not trained).
-    """
-    lr = check_positive_float("lr", lr)
-    n_steps = check_positive_int("n_steps", n_steps)
-    if clip_norm is not None:
-        clip_norm = check_positive_float("clip_norm", clip_norm)
-    w, b = float(_check_real("w0", w0)), float(_check_real("b0", b0))
-    path, losses, gnorms, steps = [(w, b)], [], [], []
-    for _ in range(n_steps):
-        loss, gw, gb = one_unit_loss(w, b, T=T, h0=h0, target=target)
-        losses.append(float(loss))
-        grads = {"W_xh": np.zeros((1, 1)), "W_hh": np.array([[float(gw)]]),
-                 "b_h": np.array([float(gb)]), "W_hy": np.zeros((1, 1)), "b_y": np.zeros(1)}
-        gnorms.append(float(np.hypot(gw, gb)))
-        if clip_norm is not None:
-            grads, _ = clip_grad_norm(grads, clip_norm)
-        dw, db = lr * grads["W_hh"][0, 0], lr * grads["b_h"][0]
-        steps.append(float(np.hypot(dw, db)))
-        w, b = w - dw, b - db
-        path.append((w, b))
-    losses.append(float(one_unit_loss(w, b, T=T, h0=h0, target=target)[0]))
-    return {"path": np.array(path), "loss": np.array(losses),
-            "grad_norm": np.array(gnorms), "step": np.array(steps)}

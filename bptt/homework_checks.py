@@ -29,8 +29,7 @@ from .data import SAMPLE_TEXT, CharVocab
 from .dynamics import gradient_norm_by_lag
 from .gradcheck import rel_error
 from .losses import softmax
-from .rnn import init_rnn, rnn_backward, rnn_forward, rnn_step_forward
-from .validate import PARAM_KEYS
+from .rnn import PARAM_KEYS, init_rnn, rnn_backward, rnn_forward, rnn_step_forward
 
 __all__ = ["check_return_dh", "check_gradient_check", "check_lag_norms", "check_sample",
            "check_train_char_rnn"]

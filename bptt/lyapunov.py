@@ -39,10 +39,10 @@ from typing import Sequence
 
 import numpy as np
 
-from .rnn import init_rnn, rnn_forward
+from .dynamics import apply_jacobian
+from .rnn import check_rnn_params, check_tanh_states, init_rnn, rnn_forward
 from .spectral import spectral_radius
-from .validate import (check_array, check_params, check_positive_float, check_positive_int,
-                       check_tanh_states)
+from .validate import check_array, check_nonneg_int, check_positive_float, check_positive_int
 
 __all__ = ["REGIMES", "tangent_log_growth", "lyapunov_exponent", "find_period",
            "long_run_regime", "regimes_by_radius"]
@@ -55,17 +55,8 @@ REGIMES = ("zero", "fixed point", "cycle", "chaotic", "aperiodic")
 # Checks shared by this module
 # --------------------------------------------------------------------------
 
-def _check_count(name: str, value, minimum: int = 0) -> int:
-    """An int >= ``minimum`` (steps that may be zero, such as a burn-in)."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
-
-
 def _check_burn_in(burn_in, T: int) -> int:
-    burn_in = _check_count("burn_in", burn_in)
+    burn_in = check_nonneg_int("burn_in", burn_in)
     if burn_in >= T:
         raise ValueError(f"burn_in must be smaller than the number of steps T = {T}, "
                          f"got burn_in = {burn_in}")
@@ -74,7 +65,7 @@ def _check_burn_in(burn_in, T: int) -> int:
 
 def _inputs(params: dict, x, T, B) -> np.ndarray:
     """The inputs ``(T, B, D)``: ``x`` (whose T and B must match those given), or zeros."""
-    D, _, _ = check_params(params)
+    D, _, _ = check_rnn_params(params)
     T = check_positive_int("T", T, allow_none=True)
     B = check_positive_int("B", B, allow_none=True)
     dtype = params["W_hh"].dtype
@@ -92,7 +83,7 @@ def _batch(B, h0):
 
 def _start(params: dict, h0, B: int, rng: np.random.Generator) -> np.ndarray:
     """``h0 (B, H)`` as given, or drawn uniformly on (-1, 1)^H (after the tangent vector)."""
-    _, H, _ = check_params(params)
+    _, H, _ = check_rnn_params(params)
     dtype = params["W_hh"].dtype
     if h0 is None:
         return rng.uniform(-1.0, 1.0, (B, H)).astype(dtype)
@@ -146,11 +137,11 @@ def tangent_log_growth(params: dict, h: np.ndarray, v0: np.ndarray) -> np.ndarra
         raise ValueError(f"v0 must have no zero row, got zero rows at batch indices "
                          f"{np.flatnonzero(length == 0).tolist()}")
     v = v0 / length[:, None]
-    W_hh_T = params["W_hh"].T
+    W_hh = params["W_hh"]
     growth = np.empty((T, B))
     with np.errstate(divide="ignore"):
         for t in range(1, T + 1):
-            v = (v @ W_hh_T) * (1.0 - h[t] ** 2)      # J_t v = diag(1 - h_t^2) W_hh v
+            v = apply_jacobian(W_hh, h[t], v)         # J_t v = diag(1 - h_t^2) W_hh v
             g = np.linalg.norm(v, axis=1)
             growth[t - 1] = np.log(g)
             v /= np.where(g > 0, g, 1.0)[:, None]    # renormalise (a zero vector stays 0)
@@ -352,7 +343,7 @@ def long_run_regime(params: dict, h0: np.ndarray | None = None, *, T: int = 4000
     :math:`h_0 = 0` with :math:`b_h = 0`): the regime is then that orbit's,
     and a positive ``exponent`` says that it is unstable.
     """
-    D, H, _ = check_params(params)
+    D, H, _ = check_rnn_params(params)
     T = check_positive_int("T", T)
     burn_in = _check_burn_in(burn_in, T)
     n = T - burn_in + 1                                # the states judged
@@ -413,7 +404,7 @@ def regimes_by_radius(sizes: Sequence[int], radii: Sequence[float], seeds: Seque
     """
     sizes = [check_positive_int(f"sizes[{i}]", H) for i, H in enumerate(sizes)]
     radii = [check_positive_float(f"radii[{i}]", r) for i, r in enumerate(radii)]
-    seeds = [_check_count(f"seeds[{i}]", s) for i, s in enumerate(seeds)]
+    seeds = [check_nonneg_int(f"seeds[{i}]", s) for i, s in enumerate(seeds)]
     n_starts = check_positive_int("n_starts", n_starts)
     if not (sizes and radii and seeds):
         raise ValueError(f"sizes, radii and seeds must each hold at least one value, got "

@@ -14,6 +14,13 @@ and the code computes the same thing for a batch of row vectors,
 the book's :math:`h_t`) and ``y`` is ``(T, B, O)``. The chapter "Deriving BPTT"
 derives every line of :func:`rnn_backward`.
 
+The module follows the rhythm of every model of the package: the parameter
+keys and their check, :func:`init_rnn`, :func:`rnn_step_forward`,
+:func:`rnn_step_backward`, :func:`rnn_forward`, :func:`rnn_backward` (the
+reversed loop over the step), then :func:`step_gradients` (each step's share
+of the gradient) and :data:`RNN`, the :class:`bptt.model.Model` that hands
+these functions to the training loop.
+
 Speed: only the recurrence :math:`h_{t-1} \to h_t` is sequential. The input
 projection of every step, the output layer and each weight-gradient sum over
 time do not depend on the loop, so each is a single matrix product over all
@@ -21,11 +28,73 @@ time do not depend on the loop, so each is a single matrix product over all
 """
 from __future__ import annotations
 
+from typing import Mapping
+
 import numpy as np
 
-from .validate import PARAM_KEYS, check_array, check_flag, check_params, check_positive_int
+from .model import Model
+from .validate import check_array, check_flag, check_float_dtype, check_positive_int
 
-__all__ = ["init_rnn", "rnn_step_forward", "rnn_forward", "rnn_backward"]
+__all__ = ["PARAM_KEYS", "check_rnn_params", "check_tanh_states", "init_rnn",
+           "rnn_step_forward", "rnn_step_backward", "rnn_forward", "rnn_backward",
+           "step_gradients", "RNN"]
+
+#: The parameter names of the vanilla RNN, in the order the book lists them.
+PARAM_KEYS = ("W_xh", "W_hh", "b_h", "W_hy", "b_y")
+
+
+def check_rnn_params(params, name: str = "params") -> tuple[int, int, int]:
+    """Check an RNN parameter dict and return its sizes ``(D, H, O)``.
+
+    The dict must hold exactly the keys ``W_xh (H, D)``, ``W_hh (H, H)``,
+    ``b_h (H,)``, ``W_hy (O, H)`` and ``b_y (O,)``, all finite and of one
+    floating-point dtype (that of ``W_xh``). ``name`` is the argument's name
+    in the messages, e.g. ``grads['W_hh'] must have shape (H, H) = (5, 5)``.
+    """
+    if not isinstance(params, Mapping):
+        raise TypeError(f"{name} must be a dict with keys {list(PARAM_KEYS)}, "
+                        f"got {type(params).__name__}")
+    missing = [k for k in PARAM_KEYS if k not in params]
+    unknown = [k for k in params if k not in PARAM_KEYS]
+    if missing or unknown:
+        raise ValueError(f"{name} must have exactly the keys {list(PARAM_KEYS)}; "
+                         f"missing {missing}, unknown {unknown}")
+    W_xh = check_array(f"{name}['W_xh']", params["W_xh"], ("H", "D"))
+    H, D = W_xh.shape
+    dtype = W_xh.dtype
+    check_array(f"{name}['W_hh']", params["W_hh"], ("H", "H"), (H, H), dtype)
+    check_array(f"{name}['b_h']", params["b_h"], ("H",), (H,), dtype)
+    W_hy = check_array(f"{name}['W_hy']", params["W_hy"], ("O", "H"), (None, H), dtype)
+    O = W_hy.shape[0]
+    check_array(f"{name}['b_y']", params["b_y"], ("O",), (O,), dtype)
+    return D, H, O
+
+
+def _check_tanh_range(name: str, h_out: np.ndarray, which: str) -> None:
+    """Refuse states outside [-1, 1]: tanh'(a) = 1 - h^2 holds for tanh outputs only.
+
+    A state of exactly +-1 is a tanh output (``np.tanh`` returns 1.0 for
+    inputs above about 19) and is accepted. ``which`` says which entries were
+    checked, for the message.
+    """
+    if h_out.max() > 1 or h_out.min() < -1:
+        raise ValueError(f"{name} must hold the tanh hidden states returned by rnn_forward "
+                         f"({which}); got values outside [-1, 1]")
+
+
+def check_tanh_states(params, h) -> np.ndarray:
+    """Check ``params`` and the tanh hidden states ``h (T+1, B, H)``, T >= 1; return ``h``.
+
+    Whatever uses the Jacobian ``diag(1 - h_t**2) W_hh`` needs states that
+    :func:`rnn_forward` returned. ``h[0]`` (the caller's ``h0``) may be anything finite.
+    """
+    _, H, _ = check_rnn_params(params)
+    h = check_array("h", h, ("T+1", "B", "H"), (None, None, H), params["W_hh"].dtype)
+    if h.shape[0] < 2:
+        raise ValueError(f"h must hold h_0 and at least one step, shape (T+1, B, H) with "
+                         f"T >= 1, got {h.shape}")
+    _check_tanh_range("h", h[1:], "|h[t]| <= 1 for t >= 1")
+    return h
 
 
 def init_rnn(input_size: int, hidden_size: int, output_size: int, *,
@@ -91,9 +160,7 @@ def init_rnn(input_size: int, hidden_size: int, output_size: int, *,
     D = check_positive_int("input_size", input_size)
     H = check_positive_int("hidden_size", hidden_size)
     O = check_positive_int("output_size", output_size)
-    dtype = np.dtype(dtype)
-    if not np.issubdtype(dtype, np.floating):
-        raise TypeError(f"dtype must be a floating-point dtype, got {dtype}")
+    dtype = check_float_dtype("dtype", dtype)
     rng = np.random.default_rng(seed)
     return {
         "W_xh": (rng.standard_normal((H, D)) / np.sqrt(D)).astype(dtype),
@@ -120,12 +187,71 @@ def rnn_step_forward(params: dict, x_t: np.ndarray, h_prev: np.ndarray) -> np.nd
     -------
     h_t : ndarray, shape (B, H)
     """
-    D, H, _ = check_params(params)
+    D, H, _ = check_rnn_params(params)
     dtype = params["W_hh"].dtype
     x_t = check_array("x_t", x_t, ("B", "D"), (None, D), dtype)
     B = x_t.shape[0]
     h_prev = check_array("h_prev", h_prev, ("B", "H"), (B, H), dtype)
     return np.tanh(h_prev @ params["W_hh"].T + x_t @ params["W_xh"].T + params["b_h"])
+
+
+def rnn_step_backward(params: dict, x_t: np.ndarray, h_prev: np.ndarray, h_t: np.ndarray,
+                      dh_t: np.ndarray) -> dict:
+    r"""The local gradients of one step :math:`h_t = \tanh(W_{hh} h_{t-1} + W_{xh} x_t + b_h)`.
+
+    Parameters
+    ----------
+    params : dict
+        RNN parameters, see :func:`init_rnn`.
+    x_t : ndarray, shape (B, D)
+        The step's inputs.
+    h_prev : ndarray, shape (B, H)
+        The state it started from, :math:`h_{t-1}`.
+    h_t : ndarray, shape (B, H)
+        The state it returned (:func:`rnn_step_forward`), every entry in [-1, 1].
+    dh_t : ndarray, shape (B, H)
+        :math:`\bar h_t = \partial L/\partial h_t`, the *total* derivative of the
+        loss with respect to the step's output: the loss at step t and
+        everything that flows back from step t+1.
+
+    Returns
+    -------
+    dict
+        ``W_xh (H, D)``, ``W_hh (H, H)``, ``b_h (H,)``: this step's contribution
+        to the parameter gradients (summed over the batch); ``x_t (B, D)``:
+        :math:`\partial L/\partial x_t`; ``h_prev (B, H)``:
+        :math:`\partial L/\partial h_{t-1}` through this step, what flows on to step t-1.
+
+    Notes
+    -----
+    Forward and local derivative side by side (rows, one per sequence):
+
+    .. math::
+
+        a_t = h_{t-1} W_{hh}^\top + x_t W_{xh}^\top + b_h,\quad h_t = \tanh(a_t)
+        \qquad\Longrightarrow\qquad
+        \delta_t = \frac{\partial L}{\partial a_t} = (1 - h_t^2) \odot \bar h_t,
+
+    and then, since :math:`a_t` is linear in everything it reads,
+    :math:`\partial L/\partial W_{hh} = \delta_t^\top h_{t-1}`,
+    :math:`\partial L/\partial W_{xh} = \delta_t^\top x_t`,
+    :math:`\partial L/\partial b_h = \sum_b \delta_t`,
+    :math:`\partial L/\partial x_t = \delta_t W_{xh}`,
+    :math:`\partial L/\partial h_{t-1} = \delta_t W_{hh}`. No cache: the step
+    needs exactly the arrays its forward read and returned.
+    :func:`rnn_backward` is the reversed loop over this function.
+    """
+    D, H, _ = check_rnn_params(params)
+    dtype = params["W_hh"].dtype
+    x_t = check_array("x_t", x_t, ("B", "D"), (None, D), dtype)
+    B = x_t.shape[0]
+    h_prev = check_array("h_prev", h_prev, ("B", "H"), (B, H), dtype)
+    h_t = check_array("h_t", h_t, ("B", "H"), (B, H), dtype)
+    _check_tanh_range("h_t", h_t, "|h_t| <= 1")
+    dh_t = check_array("dh_t", dh_t, ("B", "H"), (B, H), dtype)
+    delta = (1.0 - h_t ** 2) * dh_t          # through tanh: tanh'(a_t) = 1 - h_t^2
+    return {"W_xh": delta.T @ x_t, "W_hh": delta.T @ h_prev, "b_h": delta.sum(axis=0),
+            "x_t": delta @ params["W_xh"], "h_prev": delta @ params["W_hh"]}
 
 
 def rnn_forward(params: dict, x: np.ndarray, h0: np.ndarray | None = None):
@@ -148,7 +274,7 @@ def rnn_forward(params: dict, x: np.ndarray, h0: np.ndarray | None = None):
         Hidden states with ``h[0] = h0``, so ``h[t]`` is :math:`h_t`. The
         backward pass needs all of them: this is the :math:`O(TBH)` memory of BPTT.
     """
-    D, H, O = check_params(params)
+    D, H, O = check_rnn_params(params)
     dtype = params["W_hh"].dtype
     x = check_array("x", x, ("T", "B", "D"), (None, None, D), dtype)
     T, B, _ = x.shape
@@ -179,6 +305,23 @@ def rnn_forward(params: dict, x: np.ndarray, h0: np.ndarray | None = None):
 def rnn_backward(params: dict, x: np.ndarray, h: np.ndarray, dy: np.ndarray,
                  truncate: int | None = None, *, return_dh: bool = False) -> dict:
     r"""Backpropagation through time: the gradient of a loss L given dL/dy.
+
+    It is the reversed loop over :func:`rnn_step_backward`, with the output
+    layer's gradients beside it (``W_hy``, ``b_y`` read ``h[t]`` directly)::
+
+        dh_next = zeros((B, H))                  # nothing flows back from step T+1
+        for t in range(T, 0, -1):                # book step t lives at index t-1
+            hbar_t = dy[t-1] @ W_hy + dh_next    # the loss at t meets the gradient from t+1
+            g = rnn_step_backward(params, x[t-1], h[t-1], h[t], hbar_t)
+            grads[k] += g[k] for k in ("W_xh", "W_hh", "b_h");  grads["x"][t-1] = g["x_t"]
+            dh_next = g["h_prev"]                # zeros instead at a truncation point
+        grads["h0"] = dh_next
+        grads["W_hy"] = sum_t dy[t-1].T @ h[t];  grads["b_y"] = sum_t dy[t-1].sum(0)
+
+    The code computes exactly this, faster: only ``dh_next`` needs the loop.
+    The gradient each output sends to its state (``dy @ W_hy``), the tanh
+    slopes and the sums over time of the weight gradients are single
+    products over all ``T*B`` rows, outside it.
 
     Parameters
     ----------
@@ -230,9 +373,10 @@ def rnn_backward(params: dict, x: np.ndarray, h: np.ndarray, dy: np.ndarray,
     :math:`\partial L/\partial W_{hy} = \sum_t (\partial L/\partial y_t) h_t^\top`.
     Note the tanh derivative is taken at :math:`h_t`, the output of the step
     whose pre-activation is being differentiated, and it multiplies before
-    :math:`W_{hh}^\top`, not after.
+    :math:`W_{hh}^\top`, not after. The terms of these sums, one per step,
+    are :func:`step_gradients`.
     """
-    D, H, O = check_params(params)
+    D, H, O = check_rnn_params(params)
     dtype = params["W_hh"].dtype
     x = check_array("x", x, ("T", "B", "D"), (None, None, D), dtype)
     T, B, _ = x.shape
@@ -240,9 +384,7 @@ def rnn_backward(params: dict, x: np.ndarray, h: np.ndarray, dy: np.ndarray,
     dy = check_array("dy", dy, ("T", "B", "O"), (T, B, O), dtype)
     k = check_positive_int("truncate", truncate, allow_none=True)
     return_dh = check_flag("return_dh", return_dh)
-    if h[1:].max() > 1 or h[1:].min() < -1:
-        raise ValueError("h must hold the tanh hidden states returned by rnn_forward "
-                         "(|h[t]| <= 1 for t >= 1); got values outside [-1, 1]")
+    _check_tanh_range("h", h[1:], "|h[t]| <= 1 for t >= 1")
 
     W_hh, W_hy = params["W_hh"], params["W_hy"]
     dy2 = dy.reshape(T * B, O)
@@ -280,3 +422,67 @@ def rnn_backward(params: dict, x: np.ndarray, h: np.ndarray, dy: np.ndarray,
         dh[0] = from_future
         out["h"] = dh
     return out
+
+
+def step_gradients(params: dict, x: np.ndarray, h: np.ndarray, dy: np.ndarray) -> dict:
+    r"""The contribution of each step's copy of the parameters to the gradient.
+
+    Parameters
+    ----------
+    params : dict
+        RNN parameters, see :func:`init_rnn`.
+    x : ndarray, shape (T, B, D)
+        The inputs given to :func:`rnn_forward`.
+    h : ndarray, shape (T+1, B, H)
+        The hidden states it returned (``h[0] = h0``).
+    dy : ndarray, shape (T, B, O)
+        :math:`\partial L / \partial y_t` for every step (zeros where a step
+        carries no loss).
+
+    Returns
+    -------
+    dict
+        ``W_xh (T, H, D)``, ``W_hh (T, H, H)``, ``b_h (T, H)``,
+        ``W_hy (T, O, H)``, ``b_y (T, O)``: entry ``[t-1]`` is
+        :math:`\partial \tilde L / \partial \theta^{(t)}`, the gradient of the
+        untied loss with respect to step t's own copy of each parameter
+        (summed over the batch). Summed over the first axis they are the
+        gradients :func:`rnn_backward` returns. :func:`bptt.clip.clip_step_values`
+        clamps them step by step.
+
+    Notes
+    -----
+    The terms of the sums over time in :func:`rnn_backward`, with
+    :math:`\delta_t = (1 - h_t^2) \odot \bar h_t` and
+    :math:`g_t = \partial L / \partial y_t`:
+
+    .. math::
+
+        \frac{\partial \tilde L}{\partial W_{hh}^{(t)}} = \delta_t h_{t-1}^\top, \quad
+        \frac{\partial \tilde L}{\partial W_{xh}^{(t)}} = \delta_t x_t^\top, \quad
+        \frac{\partial \tilde L}{\partial b_h^{(t)}} = \delta_t, \quad
+        \frac{\partial \tilde L}{\partial W_{hy}^{(t)}} = g_t h_t^\top, \quad
+        \frac{\partial \tilde L}{\partial b_y^{(t)}} = g_t.
+
+    With a loss on the last step only, the contribution of step t is exactly
+    what Pascanu, Mikolov and Bengio (2013, eq. 4) call a *temporal component*,
+    :math:`\frac{\partial L_T}{\partial h_T}\frac{\partial h_T}{\partial h_t}
+    \frac{\partial^+ h_t}{\partial \theta}`; with losses at several steps it is
+    the sum of the temporal components of every loss at step t or later.
+    Memory: ``O(T (HD + H^2 + OH))``, one copy of the parameters per step.
+    """
+    grads = rnn_backward(params, x, h, dy, return_dh=True)
+    hbar = grads["h"]                                  # (T+1, B, H): hbar_t
+    delta = (1.0 - h[1:] ** 2) * hbar[1:]              # (T, B, H): delta_t at [t-1]
+    return {
+        "W_xh": np.einsum("tbi,tbj->tij", delta, x),
+        "W_hh": np.einsum("tbi,tbj->tij", delta, h[:-1]),
+        "b_h": delta.sum(axis=1),
+        "W_hy": np.einsum("tbo,tbj->toj", dy, h[1:]),
+        "b_y": dy.sum(axis=1),
+    }
+
+
+#: The vanilla RNN as a :class:`bptt.model.Model`: what :func:`bptt.train.train`
+#: (its default model) and the rest of the machinery need to know about it.
+RNN = Model("rnn", PARAM_KEYS, init_rnn, rnn_forward, rnn_backward, check_rnn_params)

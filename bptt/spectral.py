@@ -22,17 +22,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .validate import check_array, check_params, check_positive_float
+from .rnn import check_rnn_params
+from .validate import check_positive_float, check_square
 
 __all__ = ["spectral_radius", "spectral_norm", "scale_to_spectral_radius", "with_spectral_radius"]
-
-
-def _check_square(name: str, W) -> np.ndarray:
-    """Check that ``W`` is a finite floating-point ``(H, H)`` array and return it."""
-    W = check_array(name, W, ("H", "H"))
-    if W.shape[0] != W.shape[1]:
-        raise ValueError(f"{name} must be square, shape (H, H), got {W.shape}")
-    return W
 
 
 def spectral_radius(W: np.ndarray) -> float:
@@ -67,7 +60,7 @@ def spectral_radius(W: np.ndarray) -> float:
     >>> spectral_norm(W) > spectral_radius(W)       # non-normal: norm above radius
     True
     """
-    W = _check_square("W", W)
+    W = check_square("W", W)
     return float(np.max(np.abs(np.linalg.eigvals(W.astype(np.float64)))))
 
 
@@ -93,7 +86,7 @@ def spectral_norm(W: np.ndarray) -> float:
     no input and no bias whose ``W_hh`` has :math:`\|W_{hh}\|_2 < 1` shrinks
     every hidden state towards 0 at least geometrically.
     """
-    W = _check_square("W", W)
+    W = check_square("W", W)
     return float(np.linalg.norm(W.astype(np.float64), 2))
 
 
@@ -130,7 +123,7 @@ def scale_to_spectral_radius(W: np.ndarray, rho: float) -> np.ndarray:
     directions of its eigenvectors, the ratios of its eigenvalues), which is
     what makes it a clean knob for comparing recurrent dynamics.
     """
-    W = _check_square("W", W)
+    W = check_square("W", W)
     rho = check_positive_float("rho", rho)
     current = spectral_radius(W)
     if current == 0.0:
@@ -167,7 +160,7 @@ def with_spectral_radius(params: dict, rho: float) -> dict:
         :func:`scale_to_spectral_radius` ``(params["W_hh"], rho)``, every other
         parameter copied unchanged. ``params`` is not modified.
     """
-    check_params(params)
+    check_rnn_params(params)
     new = {key: value.copy() for key, value in params.items()}
     new["W_hh"] = scale_to_spectral_radius(params["W_hh"], rho)
     return new

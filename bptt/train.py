@@ -1,6 +1,7 @@
-r"""A small training loop for the vanilla RNN: forward, loss, BPTT, clipping, update.
+r"""A small training loop for any model: forward, loss, BPTT, clipping, update.
 
-One step of :func:`train` is the whole recipe of the book::
+One step of :func:`train` is the whole recipe of the book, here for the
+vanilla RNN (the default ``model``, :data:`bptt.rnn.RNN`)::
 
     y, h = rnn_forward(params, x)                   # chapter "The forward pass"
     loss, dy = loss_fn(y, target)                   # bptt.losses
@@ -8,6 +9,9 @@ One step of :func:`train` is the whole recipe of the book::
     grads = clip_grad_value(grads, c_v)             # optional, bptt.clip
     grads, norm = clip_grad_norm(grads, c_n)        # optional, bptt.clip
     optimizer.step(params, grads)                   # bptt.optim
+
+Another model runs the same loop with its own forward and backward, given as
+a :class:`bptt.model.Model` (``model=``): nothing here names a parameter.
 
 and it records the loss and the gradient norm at every step, which is what
 one looks at to see gradients explode. A run whose loss or gradient stops
@@ -21,23 +25,24 @@ from typing import Callable, Iterable
 import numpy as np
 
 from .clip import clip_grad_norm, clip_grad_value, grad_norm
-from .rnn import rnn_backward, rnn_forward
-from .validate import PARAM_KEYS, check_params, check_positive_float, check_positive_int
+from .model import Model
+from .rnn import RNN
+from .validate import check_positive_float, check_positive_int
 
 __all__ = ["train"]
 
 
 def train(params: dict, batches: Iterable, loss_fn: Callable, optimizer, *, n_steps: int,
           clip_norm: float | None = None, clip_value: float | None = None,
-          truncate: int | None = None, max_loss: float | None = None):
-    r"""Train an RNN for ``n_steps`` updates and record the loss and gradient norm of each.
+          truncate: int | None = None, max_loss: float | None = None, model: Model = RNN):
+    r"""Train a model for ``n_steps`` updates and record the loss and gradient norm of each.
 
     Parameters
     ----------
     params : dict
-        Initial parameters ``W_xh (H, D)``, ``W_hh (H, H)``, ``b_h (H,)``,
-        ``W_hy (O, H)``, ``b_y (O,)`` (see :func:`bptt.rnn.init_rnn`). Not
-        modified: training works on a copy.
+        Initial parameters of ``model``, e.g. the RNN's ``W_xh (H, D)``,
+        ``W_hh (H, H)``, ``b_h (H,)``, ``W_hy (O, H)``, ``b_y (O,)`` (see
+        :func:`bptt.rnn.init_rnn`). Not modified: training works on a copy.
     batches : iterable of (x, target)
         One pair per step: ``x (T, B, D)`` and whatever ``loss_fn`` takes as
         its target. At least ``n_steps`` pairs; for a fixed batch pass
@@ -58,9 +63,12 @@ def train(params: dict, batches: Iterable, loss_fn: Callable, optimizer, *, n_st
         (:func:`bptt.clip.clip_grad_value`). If both are given, values are
         clamped first, then the norm is capped.
     truncate : int, optional
-        Truncated BPTT, passed to :func:`bptt.rnn.rnn_backward`.
+        Truncated BPTT, passed to the model's backward pass.
     max_loss : float, optional
         Stop when the loss exceeds it (an explosion), as when it is not finite.
+    model : bptt.model.Model, keyword-only
+        Whose ``check``, ``forward`` and ``backward`` to use; the vanilla RNN
+        (:data:`bptt.rnn.RNN`) by default.
 
     Returns
     -------
@@ -83,7 +91,9 @@ def train(params: dict, batches: Iterable, loss_fn: Callable, optimizer, *, n_st
     :math:`\min(1, c/\|g\|)` and keeps the direction of the gradient; clipping
     by value does not (chapter "Vanishing and exploding gradients").
     """
-    check_params(params)
+    if not isinstance(model, Model):
+        raise TypeError(f"model must be a bptt.model.Model, got {type(model).__name__}")
+    model.check(params)
     n_steps = check_positive_int("n_steps", n_steps)
     if clip_norm is not None:
         clip_norm = check_positive_float("clip_norm", clip_norm)
@@ -103,7 +113,7 @@ def train(params: dict, batches: Iterable, loss_fn: Callable, optimizer, *, n_st
         raise TypeError(f"batches must be an iterable of (x, target) pairs, "
                         f"got {type(batches).__name__}") from None
 
-    params = {k: params[k].copy() for k in PARAM_KEYS}
+    params = {k: params[k].copy() for k in model.keys}
     losses, norms, used = [], [], []
     stopped = None
     for step in range(n_steps):
@@ -112,7 +122,7 @@ def train(params: dict, batches: Iterable, loss_fn: Callable, optimizer, *, n_st
         except StopIteration:
             raise ValueError(f"batches ran out after {step} pairs; n_steps = {n_steps} "
                              "needs one pair per step") from None
-        y, h = rnn_forward(params, x)
+        y, cache = model.forward(params, x)
         loss, dy = loss_fn(y, target)
         loss = float(loss)
         losses.append(loss)
@@ -121,8 +131,8 @@ def train(params: dict, batches: Iterable, loss_fn: Callable, optimizer, *, n_st
             used.append(np.nan)
             stopped = f"loss {loss:.3g} at step {step}"
             break
-        grads = rnn_backward(params, x, h, dy, truncate)
-        if not all(np.all(np.isfinite(grads[k])) for k in PARAM_KEYS):
+        grads = model.backward(params, x, cache, dy, truncate)
+        if not all(np.all(np.isfinite(grads[k])) for k in model.keys):
             norms.append(np.inf)
             used.append(np.nan)
             stopped = f"non-finite gradient at step {step}"
@@ -135,7 +145,7 @@ def train(params: dict, batches: Iterable, loss_fn: Callable, optimizer, *, n_st
         used.append(grad_norm(grads))
         backup = {k: v.copy() for k, v in params.items()}
         optimizer.step(params, grads)
-        if not all(np.all(np.isfinite(params[k])) for k in PARAM_KEYS):
+        if not all(np.all(np.isfinite(params[k])) for k in model.keys):
             params = backup   # keep the last finite parameters
             stopped = f"parameters overflowed at step {step}"
             break

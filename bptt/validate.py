@@ -5,6 +5,10 @@ Every check raises at once with a message that names the argument, the shape
 mistake is reported where it happens instead of surfacing later as a silent
 numpy broadcast. Shapes are written with the book's dimension letters, e.g.
 ``x must have shape (T, B, D) = (?, ?, 3), got (5, 2, 4)``.
+
+Only generic guards live here (arrays, dicts of arrays, numbers, flags,
+square matrices, dtypes, matplotlib axes); a model's own checks (the RNN's
+parameter shapes) live in its module, e.g. :func:`bptt.rnn.check_rnn_params`.
 """
 from __future__ import annotations
 
@@ -12,8 +16,9 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-#: The parameter names of the vanilla RNN, in the order the book lists them.
-PARAM_KEYS = ("W_xh", "W_hh", "b_h", "W_hy", "b_y")
+__all__ = ["check_array", "check_array_dict", "check_square", "check_positive_int",
+           "check_nonneg_int", "check_positive_float", "check_nonneg_float", "check_flag",
+           "check_float_dtype", "check_axes"]
 
 
 def _fmt_expected(letters: Sequence[str], sizes: Sequence[int | None]) -> str:
@@ -74,47 +79,42 @@ def check_array(name: str, a, letters: Sequence[str],
     return a
 
 
-def check_params(params: Mapping[str, np.ndarray], name: str = "params"):
-    """Check an RNN parameter dict and return its sizes ``(D, H, O)``.
+def check_array_dict(name: str, arrays, *, finite: bool = True) -> dict:
+    """Check a non-empty dict of floating-point arrays of one dtype; return it as a dict.
 
-    The dict must hold exactly the keys ``W_xh (H, D)``, ``W_hh (H, H)``,
-    ``b_h (H,)``, ``W_hy (O, H)`` and ``b_y (O,)``, all finite and of one
-    floating-point dtype.
+    The arrays may have any shapes (at least one entry each); they are not
+    compared with one another. Used for gradient and parameter dicts of any
+    model, so messages name the entry, e.g. ``grads['W_hh'] contains NaN``.
     """
-    if not isinstance(params, Mapping):
-        raise TypeError(f"{name} must be a dict with keys {list(PARAM_KEYS)}, "
-                        f"got {type(params).__name__}")
-    missing = [k for k in PARAM_KEYS if k not in params]
-    unknown = [k for k in params if k not in PARAM_KEYS]
-    if missing or unknown:
-        raise ValueError(f"{name} must have exactly the keys {list(PARAM_KEYS)}; "
-                         f"missing {missing}, unknown {unknown}")
-    W_xh = check_array(f"{name}['W_xh']", params["W_xh"], ("H", "D"))
-    H, D = W_xh.shape
-    dtype = W_xh.dtype
-    check_array(f"{name}['W_hh']", params["W_hh"], ("H", "H"), (H, H), dtype)
-    check_array(f"{name}['b_h']", params["b_h"], ("H",), (H,), dtype)
-    W_hy = check_array(f"{name}['W_hy']", params["W_hy"], ("O", "H"), (None, H), dtype)
-    O = W_hy.shape[0]
-    check_array(f"{name}['b_y']", params["b_y"], ("O",), (O,), dtype)
-    return D, H, O
+    if not isinstance(arrays, Mapping):
+        raise TypeError(f"{name} must be a dict of numpy arrays, got {type(arrays).__name__}")
+    if not arrays:
+        raise ValueError(f"{name} must hold at least one array, got an empty dict")
+    dtype = None
+    for key, a in arrays.items():
+        entry = f"{name}[{key!r}]"
+        if not isinstance(a, np.ndarray):
+            raise TypeError(f"{entry} must be a numpy array, got {type(a).__name__}")
+        if not np.issubdtype(a.dtype, np.floating):
+            raise TypeError(f"{entry} must have a floating-point dtype, got {a.dtype}")
+        if dtype is None:
+            dtype, first = a.dtype, entry
+        elif a.dtype != dtype:
+            raise TypeError(f"{entry} must have the dtype of {first}, {dtype}, got {a.dtype}")
+        if a.size == 0:
+            raise ValueError(f"{entry} must not be empty, got shape {a.shape}")
+        if finite and not np.all(np.isfinite(a)):
+            raise ValueError(f"{entry} contains NaN or infinity "
+                             f"({int(np.sum(~np.isfinite(a)))} of {a.size} entries)")
+    return dict(arrays)
 
 
-def check_tanh_states(params: Mapping[str, np.ndarray], h) -> np.ndarray:
-    """Check ``params`` and the tanh hidden states ``h (T+1, B, H)``, T >= 1; return ``h``.
-
-    Whatever uses the Jacobian ``diag(1 - h_t**2) W_hh`` needs states that
-    ``rnn_forward`` returned: tanh'(a_t) = 1 - h_t^2 holds for tanh outputs only.
-    """
-    _, H, _ = check_params(params)
-    h = check_array("h", h, ("T+1", "B", "H"), (None, None, H), params["W_hh"].dtype)
-    if h.shape[0] < 2:
-        raise ValueError(f"h must hold h_0 and at least one step, shape (T+1, B, H) with "
-                         f"T >= 1, got {h.shape}")
-    if np.any(np.abs(h[1:]) > 1):
-        raise ValueError("h must hold the tanh hidden states returned by rnn_forward "
-                         "(|h[t]| <= 1 for t >= 1); got values outside [-1, 1]")
-    return h
+def check_square(name: str, W) -> np.ndarray:
+    """Check that ``W`` is a finite floating-point square matrix ``(H, H)``; return it."""
+    W = check_array(name, W, ("H", "H"))
+    if W.shape[0] != W.shape[1]:
+        raise ValueError(f"{name} must be square, shape (H, H), got {W.shape}")
+    return W
 
 
 def check_positive_int(name: str, value, allow_none: bool = False):
@@ -126,6 +126,15 @@ def check_positive_int(name: str, value, allow_none: bool = False):
                         f"got {type(value).__name__} {value!r}")
     if value < 1:
         raise ValueError(f"{name} must be >= 1, got {value}")
+    return int(value)
+
+
+def check_nonneg_int(name: str, value) -> int:
+    """Check that ``value`` is an int >= 0 (a count that may be zero, a seed)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be a non-negative int, got {type(value).__name__} {value!r}")
+    if value < 0:
+        raise ValueError(f"{name} must be >= 0, got {value}")
     return int(value)
 
 
@@ -150,8 +159,44 @@ def check_positive_float(name: str, value) -> float:
     return as_float
 
 
+def check_nonneg_float(name: str, value) -> float:
+    """Check that ``value`` is a finite real number >= 0."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(
+            value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a non-negative number, "
+                        f"got {type(value).__name__} {value!r}")
+    if not np.isfinite(value) or value < 0:
+        raise ValueError(f"{name} must be a finite number >= 0, got {value}")
+    return float(value)
+
+
 def check_flag(name: str, value) -> bool:
     """Check that ``value`` is a bool (numpy's included)."""
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be True or False, got {type(value).__name__} {value!r}")
     return bool(value)
+
+
+def check_float_dtype(name: str, dtype) -> np.dtype:
+    """``numpy.dtype(dtype)``, refusing anything that is not floating point."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError as err:
+        raise TypeError(f"{name} must be a floating-point dtype, got {dtype!r}") from err
+    if not np.issubdtype(dt, np.floating):
+        raise TypeError(f"{name} must be a floating-point dtype, got {dt}")
+    return dt
+
+
+def check_axes(ax, name: str = "ax"):
+    """Check that ``ax`` is a matplotlib ``Axes`` or None; return it.
+
+    For the figure functions of :mod:`bptt.plots`. matplotlib is imported only
+    when an Axes is given, so the core never loads it.
+    """
+    if ax is None:
+        return None
+    from matplotlib.axes import Axes
+    if not isinstance(ax, Axes):
+        raise TypeError(f"{name} must be a matplotlib Axes or None, got {type(ax).__name__}")
+    return ax

@@ -2,6 +2,9 @@
 call these exact names with these argument orders. Renaming or reordering any
 of them must fail here first."""
 import inspect
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -55,3 +58,44 @@ def test_backward_returns_the_contract_keys():
 @pytest.mark.parametrize("cls", ["SGD", "Adagrad", "Adam"])
 def test_optimisers_step(cls):
     assert list(inspect.signature(getattr(bptt, cls).step).parameters) == ["self", "params", "grads"]
+
+
+def test_import_bptt_needs_numpy_only():
+    # A fresh interpreter: `import bptt` loads the core, never matplotlib,
+    # ipywidgets, the self-checks or the course tooling.
+    code = ("import sys, bptt\n"
+            "bad = [m for m in sys.modules if m.startswith(('matplotlib', 'ipywidgets', "
+            "'PIL', 'bptt.checks', 'bptt.homework_checks', 'bptt.plots', 'bptt.course'))]\n"
+            "assert not bad, bad\n")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_checks_and_plots_load_on_first_use():
+    code = ("import sys, bptt\n"
+            "assert callable(bptt.checks.check_rnn_forward)\n"
+            "assert callable(bptt.homework_checks.check_return_dh)\n"
+            "assert bptt.plots.display.show_widget\n"
+            "assert 'matplotlib' in sys.modules\n"
+            "assert {'checks', 'plots'} <= set(dir(bptt))\n"
+            "try:\n"
+            "    bptt.no_such_name\n"
+            "except AttributeError as err:\n"
+            "    assert 'no_such_name' in str(err)\n"
+            "else:\n"
+            "    raise AssertionError('bptt.no_such_name did not raise')\n")
+    subprocess.run([sys.executable, "-c", code], check=True,
+                   env={**os.environ, "MPLBACKEND": "Agg"})
+
+
+def test_moved_names_live_in_their_modules():
+    from bptt import model, one_unit, rnn
+    assert bptt.PARAM_KEYS is rnn.PARAM_KEYS
+    assert model.INPUT_GRAD_KEYS == ("x", "h0", "c0")
+    assert isinstance(rnn.RNN, model.Model)
+    for name in ("check_rnn_params", "rnn_step_backward", "step_gradients"):
+        assert callable(getattr(rnn, name)), name
+    for name in ("one_unit_params", "one_unit_forward", "one_unit_loss", "one_unit_wall",
+                 "one_unit_descent"):
+        assert callable(getattr(one_unit, name)), name
+    assert _plain_signature(rnn.rnn_step_backward) == "(params, x_t, h_prev, h_t, dh_t)"
+    assert "model" in inspect.signature(bptt.train.train).parameters

@@ -8,7 +8,7 @@ from bptt.example import tiny_example
 
 def test_shapes_and_types():
     ex = tiny_example()
-    assert bptt.validate.check_params(ex["params"]) == (2, 2, 2)
+    assert bptt.rnn.check_rnn_params(ex["params"]) == (2, 2, 2)
     assert ex["x"].shape == (3, 1, 2) and ex["h0"].shape == (1, 2)
     assert ex["targets"].shape == (3, 1) and np.issubdtype(ex["targets"].dtype, np.integer)
     assert np.all((0 <= ex["targets"]) & (ex["targets"] < 2))

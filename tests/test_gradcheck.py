@@ -7,7 +7,7 @@ from autograd import grad
 from bptt.gradcheck import check_gradient, numerical_gradient, numerical_gradient_params, rel_error
 from bptt.losses import last_step_mask, mse_loss, softmax_cross_entropy
 from bptt.rnn import init_rnn, rnn_backward, rnn_forward
-from bptt.validate import PARAM_KEYS
+from bptt.rnn import PARAM_KEYS
 
 SHAPES = [(), (5,), (3, 4), (2, 3, 2)]
 

@@ -255,7 +255,7 @@ def test_regimes_by_radius_uses_the_chapters_construction():
 
 # ---------------------------------------------------------------- bad input
 
-def test_bad_input_is_refused_with_a_message():
+def test_value_errors_name_the_argument():
     params, x, h0, h, v0 = driven_problem(T=6, B=2, D=3, H=5)
     with pytest.raises(ValueError, match=r"x must have shape \(T, B, D\) = \(\?, \?, 3\), "
                                          r"got \(6, 2, 4\)"):
@@ -269,8 +269,6 @@ def test_bad_input_is_refused_with_a_message():
         lyapunov_exponent(params, x, h0, burn_in=6)
     with pytest.raises(ValueError, match="burn_in must be >= 0, got -1"):
         lyapunov_exponent(params, x, h0, burn_in=-1)
-    with pytest.raises(TypeError, match="burn_in must be an int"):
-        lyapunov_exponent(params, x, h0, burn_in=1.5)
     with pytest.raises(ValueError, match=r"v0 must have shape \(B, H\) = \(2, 5\), got \(2, 3\)"):
         tangent_log_growth(params, h, np.ones((2, 3)))
     with pytest.raises(ValueError, match=r"v0 must have no zero row, got zero rows at batch "
@@ -278,6 +276,18 @@ def test_bad_input_is_refused_with_a_message():
         tangent_log_growth(params, h, np.vstack([np.ones(5), np.zeros(5)]))
     with pytest.raises(ValueError, match=r"outside \[-1, 1\]"):
         tangent_log_growth(params, 2 * h, v0)
+
+
+def test_type_errors_name_the_argument():
+    params, x, h0, h, v0 = driven_problem(T=6, B=2, D=3, H=5)
+    with pytest.raises(TypeError, match="burn_in must be a non-negative int, got float"):
+        lyapunov_exponent(params, x, h0, burn_in=1.5)
+    with pytest.raises(TypeError, match=r"seeds\[0\] must be a non-negative int"):
+        regimes_by_radius([4], [1.0], [0.5])
+    with pytest.raises(TypeError, match="v0 must have dtype float64"):
+        tangent_log_growth(params, h, v0.astype(np.float32))
+    with pytest.raises(TypeError, match="params must be a dict"):
+        long_run_regime([params["W_hh"]])
 
 
 def test_bad_regime_settings_are_refused_with_a_message():

@@ -10,8 +10,8 @@ from matplotlib.colors import to_hex   # noqa: E402
 import numpy as np                # noqa: E402
 import pytest                     # noqa: E402
 
-from bptt.dynamics import (lag_norm_experiment, one_unit_descent,  # noqa: E402
-                           one_unit_loss, one_unit_wall)
+from bptt.dynamics import lag_norm_experiment  # noqa: E402
+from bptt.one_unit import one_unit_descent, one_unit_loss, one_unit_wall  # noqa: E402
 from bptt.plots.gradients import (CLIFF_COLOUR, LAG_YLIM, REFERENCE_RADII,  # noqa: E402
                                   WIDTH, draw_lag_norms, lag_norm_widget, plot_lag_norms,
                                   plot_loss_cliff, plot_norm_panels, plot_training_runs)

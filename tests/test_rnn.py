@@ -1,4 +1,4 @@
-"""Tests of bptt.rnn: init_rnn, rnn_step_forward, rnn_forward, rnn_backward.
+"""Tests of bptt.rnn: the checks, init_rnn, the step and sequence passes, step_gradients, RNN.
 
 Every expected value is derived independently of the code under test: from a
 hand formula, from the column-vector reference RNN in ``autograd_rnn.py``
@@ -7,6 +7,7 @@ hand formula, from the column-vector reference RNN in ``autograd_rnn.py``
 from __future__ import annotations
 
 import re
+from types import MappingProxyType
 
 import numpy as np
 import pytest
@@ -16,7 +17,11 @@ from hypothesis import strategies as st
 from autograd_rnn import (GRAD_KEYS, as_args, autograd_dh, autograd_gradients,
                           finite_difference_gradients, linear_loss, loss_gradient_wrt_y,
                           random_problem, reference_forward, rel_error, sine_loss)
-from bptt import PARAM_KEYS, init_rnn, rnn_backward, rnn_forward, rnn_step_forward
+from bptt.gradcheck import numerical_gradient
+from bptt.model import Model
+from bptt.rnn import (PARAM_KEYS, RNN, check_rnn_params, check_tanh_states, init_rnn,
+                      rnn_backward, rnn_forward, rnn_step_backward, rnn_step_forward,
+                      step_gradients)
 
 # (T, B, D, H, O): the single-step/single-sequence edge and sizes that all differ.
 SHAPES = [(5, 2, 3, 4, 2), (1, 1, 2, 3, 4), (6, 3, 4, 2, 5)]
@@ -99,19 +104,13 @@ def test_init_rnn_spectral_radius_near_one(seed):
 
 @pytest.mark.parametrize("position, name", [(0, "input_size"), (1, "hidden_size"),
                                             (2, "output_size")])
-@pytest.mark.parametrize("value, exc, message", [
-    (0, ValueError, "{name} must be >= 1, got 0"),
-    (-3, ValueError, "{name} must be >= 1, got -3"),
-    (2.5, TypeError, "{name} must be a positive int, got float 2.5"),
-    (3.0, TypeError, "{name} must be a positive int, got float 3.0"),
-    (True, TypeError, "{name} must be a positive int, got bool True"),
-    (None, TypeError, "{name} must be a positive int, got NoneType None"),
-    ("3", TypeError, "{name} must be a positive int, got str '3'"),
-])
-def test_init_rnn_rejects_bad_sizes(position, name, value, exc, message):
+@pytest.mark.parametrize("value, exc", [(0, ValueError), (-3, ValueError), (2.5, TypeError),
+                                        (3.0, TypeError), (True, TypeError), (None, TypeError),
+                                        ("3", TypeError)])
+def test_init_rnn_rejects_bad_sizes(position, name, value, exc):
     sizes = [3, 5, 2]
     sizes[position] = value
-    with pytest.raises(exc, match=re.escape(message.format(name=name))):
+    with pytest.raises(exc, match=f"^{name} must be"):
         init_rnn(*sizes)
 
 
@@ -120,12 +119,9 @@ def test_init_rnn_accepts_numpy_ints():
     assert params["W_xh"].shape == (5, 3) and params["W_hy"].shape == (2, 5)
 
 
-@pytest.mark.parametrize("dtype, shown", [(int, "int64"), (np.int32, "int32"), (bool, "bool"),
-                                          (np.complex128, "complex128"), ("int8", "int8"),
-                                          (object, "object")])
-def test_init_rnn_rejects_non_float_dtype(dtype, shown):
-    with pytest.raises(TypeError, match=re.escape(f"dtype must be a floating-point dtype, "
-                                                  f"got {shown}")):
+@pytest.mark.parametrize("dtype", [int, np.int32, bool, np.complex128, "int8", object])
+def test_init_rnn_rejects_non_float_dtype(dtype):
+    with pytest.raises(TypeError, match="dtype must be a floating-point dtype"):
         init_rnn(3, 5, 2, dtype=dtype)
 
 
@@ -436,8 +432,183 @@ def test_backward_accepts_numpy_int_truncate(small):
         np.testing.assert_array_equal(got[key], want[key])
 
 
-# ---------------------------------------------------------------- bad input
-# T=4, B=2, D=3, H=5, O=6 in the `small` fixture: every size differs.
+# ---------------------------------------------------------------- saturated states
+
+def saturated_problem(T=4, B=2, D=3, H=5, O=2, seed=13):
+    """A problem whose tanh saturates: np.tanh returns exactly +-1 for inputs above ~19."""
+    params, x, h0, dy = random_problem(T, B, D, H, O, seed=seed)
+    params["W_xh"] = 100.0 * params["W_xh"]
+    _, h = rnn_forward(params, x, h0)
+    assert np.any(np.abs(h[1:]) == 1.0), "the problem must hold states of exactly +-1"
+    return params, x, h, dy
+
+
+def test_backward_accepts_saturated_states():
+    # |h| = 1 exactly is what tanh returns for a large input: a valid state.
+    params, x, h, dy = saturated_problem()
+    grads = rnn_backward(params, x, h, dy)
+    # Where |h_t| = 1 the slope 1 - h_t^2 is 0: nothing passes through that unit.
+    steps = step_gradients(params, x, h, dy)
+    saturated = np.abs(h[1:]) == 1.0                              # (T, B, H)
+    delta = (1 - h[1:] ** 2) * rnn_backward(params, x, h, dy, return_dh=True)["h"][1:]
+    assert np.all(delta[saturated] == 0)
+    np.testing.assert_allclose(steps["b_h"].sum(axis=0), grads["b_h"], rtol=1e-12, atol=1e-15)
+
+
+def test_step_backward_and_state_checks_accept_saturated_states():
+    params, x, h, dy = saturated_problem()
+    assert check_tanh_states(params, h) is h
+    t = int(np.argwhere(np.abs(h[1:]) == 1.0)[0, 0]) + 1
+    g = rnn_step_backward(params, x[t - 1], h[t - 1], h[t], np.ones_like(h[t]))
+    assert np.all(np.isfinite(g["h_prev"]))
+
+
+@pytest.mark.parametrize("bad", [1.0 + 1e-12, -1.0000001, 1.5])
+def test_states_just_outside_minus_one_one_are_refused(bad):
+    params, x, h, dy = saturated_problem()
+    h = h.copy()
+    h[2, 0, 1] = bad
+    with pytest.raises(ValueError, match="h must hold the tanh hidden states"):
+        rnn_backward(params, x, h, dy)
+    with pytest.raises(ValueError, match="h must hold the tanh hidden states"):
+        check_tanh_states(params, h)
+    with pytest.raises(ValueError, match="h_t must hold the tanh hidden states"):
+        rnn_step_backward(params, x[1], h[1], h[2], dy[1] @ params["W_hy"])
+
+
+# ---------------------------------------------------------------- rnn_step_backward
+
+@pytest.mark.parametrize("T, B, D, H, O", SHAPES)
+def test_step_backward_matches_finite_differences(T, B, D, H, O):
+    # One step alone, L = sum(w * h_t), so dL/dh_t = w; differentiated numerically.
+    params, x, h0, _ = random_problem(T, B, D, H, O, seed=14)
+    w = np.random.default_rng(1).standard_normal((B, H))
+    x_t = x[0].copy()
+    h_t = rnn_step_forward(params, x_t, h0)
+    got = rnn_step_backward(params, x_t, h0, h_t, w)
+    assert {k: v.shape for k, v in got.items()} == {
+        "W_xh": (H, D), "W_hh": (H, H), "b_h": (H,), "x_t": (B, D), "h_prev": (B, H)}
+
+    def loss():
+        return float(np.sum(w * rnn_step_forward(params, x_t, h0)))
+
+    for key, arr in (("W_xh", params["W_xh"]), ("W_hh", params["W_hh"]),
+                     ("b_h", params["b_h"]), ("x_t", x_t), ("h_prev", h0)):
+        want = numerical_gradient(lambda _: loss(), arr)
+        assert rel_error(got[key], want) < 1e-8, key
+
+
+def backward_by_steps(params, x, h, dy, truncate=None):
+    """rnn_backward written as the reversed loop over rnn_step_backward (its docstring)."""
+    T = x.shape[0]
+    grads = {k: np.zeros_like(params[k]) for k in ("W_xh", "W_hh", "b_h")}
+    grads["x"] = np.zeros_like(x)
+    dh_next = np.zeros_like(h[0])
+    for t in range(T, 0, -1):
+        hbar_t = dy[t - 1] @ params["W_hy"] + dh_next   # loss at t meets the gradient from t+1
+        g = rnn_step_backward(params, x[t - 1], h[t - 1], h[t], hbar_t)
+        for k in ("W_xh", "W_hh", "b_h"):
+            grads[k] += g[k]
+        grads["x"][t - 1] = g["x_t"]
+        detached = truncate is not None and t - 1 > 0 and (t - 1) % truncate == 0
+        dh_next = np.zeros_like(dh_next) if detached else g["h_prev"]
+    grads["h0"] = dh_next
+    grads["W_hy"] = np.einsum("tbo,tbh->oh", dy, h[1:])
+    grads["b_y"] = dy.sum(axis=(0, 1))
+    return grads
+
+
+@pytest.mark.parametrize("shape, truncate", shape_and_truncate_cases())
+def test_backward_is_the_reversed_loop_over_step_backward(shape, truncate):
+    params, x, h0, dy = random_problem(*shape, seed=15)
+    _, h = rnn_forward(params, x, h0)
+    got = rnn_backward(params, x, h, dy, truncate=truncate)
+    assert_grads_close(got, backward_by_steps(params, x, h, dy, truncate), 1e-13,
+                       f"truncate={truncate}")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_step_backward_keeps_dtype_and_leaves_inputs_alone(small, dtype):
+    p = {k: v.astype(dtype) for k, v in small.params.items()}
+    x_t, h_prev, h_t = small.x[0].astype(dtype), small.h[0].astype(dtype), small.h[1].astype(dtype)
+    dh_t = np.ones_like(h_t)
+    inputs = [x_t, h_prev, h_t, dh_t, *p.values()]
+    before = [a.copy() for a in inputs]
+    g = rnn_step_backward(p, x_t, h_prev, h_t, dh_t)
+    assert all(v.dtype == dtype for v in g.values())
+    for a, b in zip(inputs, before):
+        np.testing.assert_array_equal(a, b)
+        assert not any(np.shares_memory(a, v) for v in g.values())
+
+
+# ---------------------------------------------------------------- step_gradients
+
+@pytest.mark.parametrize("T, B, D, H, O", SHAPES)
+@pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-12), (np.float32, 1e-5)])
+def test_step_gradients_sum_to_rnn_backward(T, B, D, H, O, dtype, tol):
+    params, x, h0, dy = random_problem(T, B, D, H, O, seed=T + H, dtype=dtype)
+    _, h = rnn_forward(params, x, h0)
+    steps = step_gradients(params, x, h, dy)
+    full = rnn_backward(params, x, h, dy)
+    assert list(steps) == list(PARAM_KEYS)
+    for k in PARAM_KEYS:
+        assert steps[k].shape == (T, *params[k].shape), k
+        assert steps[k].dtype == dtype, k
+        assert rel_error(steps[k].sum(axis=0), full[k]) < tol, k
+
+
+@pytest.mark.parametrize("T, B, D, H, O", SHAPES)
+def test_step_gradients_are_the_gradients_of_the_untied_loss(T, B, D, H, O):
+    # An independent reference: autograd through an RNN whose step t uses its
+    # own copy theta^(t) of every parameter (the untied loss), column vectors.
+    import autograd
+    import autograd.numpy as anp
+
+    params, x, h0, dy = random_problem(T, B, D, H, O, seed=7 + T)
+    _, h = rnn_forward(params, x, h0)
+
+    def untied_loss(copies):
+        state = h0.T                                    # (H, B)
+        total = 0.0
+        for t in range(1, T + 1):
+            c = {k: copies[k][t - 1] for k in PARAM_KEYS}
+            state = anp.tanh(anp.dot(c["W_hh"], state) + anp.dot(c["W_xh"], x[t - 1].T)
+                             + c["b_h"][:, None])
+            y_t = anp.dot(c["W_hy"], state) + c["b_y"][:, None]   # (O, B)
+            total = total + anp.sum(dy[t - 1].T * y_t)           # dL/dy_t = dy[t-1]
+        return total
+
+    copies = {k: np.repeat(params[k][None], T, axis=0) for k in PARAM_KEYS}
+    expected = autograd.grad(untied_loss)(copies)
+    steps = step_gradients(params, x, h, dy)
+    for k in PARAM_KEYS:
+        np.testing.assert_allclose(steps[k], expected[k], rtol=1e-10, atol=1e-12, err_msg=k)
+
+
+def test_step_gradients_refuses_bad_input(small):
+    with pytest.raises(ValueError, match=r"dy must have shape \(T, B, O\)"):
+        step_gradients(small.params, small.x, small.h, small.dy[:2])
+
+
+# ---------------------------------------------------------------- check_rnn_params
+
+@pytest.mark.parametrize("D, H, O", [(3, 5, 2), (1, 1, 1), (4, 2, 7)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_check_rnn_params_returns_D_H_O(D, H, O, dtype):
+    params = init_rnn(D, H, O, dtype=dtype)
+    assert check_rnn_params(params) == (D, H, O)
+    assert all(type(n) is int for n in check_rnn_params(params))
+
+
+def test_check_rnn_params_accepts_any_mapping_in_any_order_and_leaves_it_alone():
+    params = init_rnn(3, 5, 2)
+    before = {k: v.copy() for k, v in params.items()}
+    assert check_rnn_params(MappingProxyType(params)) == (3, 5, 2)
+    assert check_rnn_params(dict(reversed(list(params.items())))) == (3, 5, 2)
+    assert list(params) == list(PARAM_KEYS)
+    for key in PARAM_KEYS:
+        np.testing.assert_array_equal(params[key], before[key])
+
 
 def _with(params, key, value):
     new = dict(params)
@@ -451,237 +622,175 @@ def _poke(a, index, value):
     return a
 
 
-_KEYS = "['W_xh', 'W_hh', 'b_h', 'W_hy', 'b_y']"
-BAD_PARAMS = [
-    ("not a dict", lambda P: list(P.values()), TypeError,
-     f"params must be a dict with keys {_KEYS}, got list"),
-    ("missing", lambda P: {k: v for k, v in P.items() if k != "b_y"}, ValueError,
-     f"params must have exactly the keys {_KEYS}; missing ['b_y'], unknown []"),
-    ("unknown", lambda P: _with(P, "W_yy", P["W_hy"]), ValueError,
-     f"params must have exactly the keys {_KEYS}; missing [], unknown ['W_yy']"),
-    ("misspelt", lambda P: {("Whh" if k == "W_hh" else k): v for k, v in P.items()}, ValueError,
-     f"params must have exactly the keys {_KEYS}; missing ['W_hh'], unknown ['Whh']"),
-    ("W_xh list", lambda P: _with(P, "W_xh", P["W_xh"].tolist()), TypeError,
-     "params['W_xh'] must be a numpy array of shape (H, D), got list"),
-    ("W_hh list", lambda P: _with(P, "W_hh", P["W_hh"].tolist()), TypeError,
-     "params['W_hh'] must be a numpy array of shape (H, H) = (5, 5), got list"),
-    ("W_xh int", lambda P: _with(P, "W_xh", np.ones((5, 3), dtype=int)), TypeError,
-     "params['W_xh'] must have a floating-point dtype, got int64"),
-    ("b_h int", lambda P: _with(P, "b_h", np.zeros(5, dtype=np.int32)), TypeError,
-     "params['b_h'] must have a floating-point dtype, got int32"),
-    ("W_hh float32", lambda P: _with(P, "W_hh", P["W_hh"].astype(np.float32)), TypeError,
-     "params['W_hh'] must have dtype float64 (the dtype of params), got float32"),
-    ("b_y float32", lambda P: _with(P, "b_y", P["b_y"].astype(np.float32)), TypeError,
-     "params['b_y'] must have dtype float64 (the dtype of params), got float32"),
-    ("W_xh 1-D", lambda P: _with(P, "W_xh", P["W_xh"].ravel()), ValueError,
-     "params['W_xh'] must have 2 dimensions, shape (H, D), got 1 dimensions with shape (15,)"),
-    ("W_xh empty", lambda P: _with(P, "W_xh", np.zeros((5, 0))), ValueError,
-     "params['W_xh'] must have shape (H, D), got (5, 0)"),
-    ("W_hh not square", lambda P: _with(P, "W_hh", P["W_hh"][:, :4]), ValueError,
-     "params['W_hh'] must have shape (H, H) = (5, 5), got (5, 4)"),
-    ("W_hh H disagrees", lambda P: _with(P, "W_hh", P["W_hh"][:4, :4]), ValueError,
-     "params['W_hh'] must have shape (H, H) = (5, 5), got (4, 4)"),
-    ("b_h column", lambda P: _with(P, "b_h", P["b_h"][:, None]), ValueError,
-     "params['b_h'] must have 1 dimensions, shape (H,) = (5,), got 2 dimensions "
-     "with shape (5, 1)"),
-    ("b_h H disagrees", lambda P: _with(P, "b_h", P["b_h"][:4]), ValueError,
-     "params['b_h'] must have shape (H,) = (5,), got (4,)"),
-    ("W_hy H disagrees", lambda P: _with(P, "W_hy", P["W_hy"][:, :4]), ValueError,
-     "params['W_hy'] must have shape (O, H) = (?, 5), got (6, 4)"),
-    ("W_hy transposed", lambda P: _with(P, "W_hy", P["W_hy"].T), ValueError,
-     "params['W_hy'] must have shape (O, H) = (?, 5), got (5, 6)"),
-    ("b_y O disagrees", lambda P: _with(P, "b_y", P["b_y"][:5]), ValueError,
-     "params['b_y'] must have shape (O,) = (6,), got (5,)"),
-    ("W_hh NaN", lambda P: _with(P, "W_hh", _poke(P["W_hh"], (1, 2), np.nan)), ValueError,
-     "params['W_hh'] contains NaN or infinity (1 of 25 entries)"),
-    ("W_xh -inf", lambda P: _with(P, "W_xh", _poke(P["W_xh"], (0, 0), -np.inf)), ValueError,
-     "params['W_xh'] contains NaN or infinity (1 of 15 entries)"),
-    ("b_y inf", lambda P: _with(P, "b_y", _poke(P["b_y"], slice(0, 2), np.inf)), ValueError,
-     "params['b_y'] contains NaN or infinity (2 of 6 entries)"),
-]
-BAD_PARAMS_IDS = [case[0] for case in BAD_PARAMS]
+# Every way a params dict can be wrong, each refused with the class and a
+# message naming the entry and its expected shape (T=4, B=2, D=3, H=5, O=6).
+BAD_PARAMS = {
+    TypeError: [
+        (lambda P: list(P.values()), "params must be a dict with keys ['W_xh', 'W_hh'"),
+        (lambda P: _with(P, "W_hh", P["W_hh"].tolist()),
+         "params['W_hh'] must be a numpy array of shape (H, H) = (5, 5)"),
+        (lambda P: _with(P, "W_xh", np.ones((5, 3), dtype=int)),
+         "params['W_xh'] must have a floating-point dtype"),
+        (lambda P: _with(P, "b_y", P["b_y"].astype(np.float32)),
+         "params['b_y'] must have dtype float64 (the dtype of params)"),
+    ],
+    ValueError: [
+        (lambda P: {k: v for k, v in P.items() if k != "b_y"}, "missing ['b_y'], unknown []"),
+        (lambda P: {("Whh" if k == "W_hh" else k): v for k, v in P.items()},
+         "missing ['W_hh'], unknown ['Whh']"),
+        (lambda P: _with(P, "W_xh", P["W_xh"].ravel()), "params['W_xh'] must have 2 dimensions"),
+        (lambda P: _with(P, "W_xh", np.zeros((5, 0))), "params['W_xh'] must have shape (H, D)"),
+        (lambda P: _with(P, "W_hh", P["W_hh"][:, :4]),
+         "params['W_hh'] must have shape (H, H) = (5, 5), got (5, 4)"),
+        (lambda P: _with(P, "b_h", P["b_h"][:4]), "params['b_h'] must have shape (H,) = (5,)"),
+        (lambda P: _with(P, "W_hy", P["W_hy"].T),
+         "params['W_hy'] must have shape (O, H) = (?, 5), got (5, 6)"),
+        (lambda P: _with(P, "b_y", P["b_y"][:5]), "params['b_y'] must have shape (O,) = (6,)"),
+        (lambda P: _with(P, "W_hh", _poke(P["W_hh"], (1, 2), np.nan)),
+         "params['W_hh'] contains NaN or infinity"),
+    ],
+}
 
 
-@pytest.mark.parametrize("_, change, exc, message", BAD_PARAMS, ids=BAD_PARAMS_IDS)
-@pytest.mark.parametrize("function", ["rnn_step_forward", "rnn_forward", "rnn_backward"])
-def test_bad_params_are_rejected(small, function, _, change, exc, message):
+@pytest.mark.parametrize("exc", [TypeError, ValueError], ids=["TypeError", "ValueError"])
+def test_check_rnn_params_refuses(small, exc):
+    for change, fragment in BAD_PARAMS[exc]:
+        with pytest.raises(exc, match=re.escape(fragment)):
+            check_rnn_params(change(small.params))
+
+
+def test_check_rnn_params_names_the_argument_and_takes_the_dtype_from_W_xh(small):
+    grads = _with(small.params, "W_hh", small.params["W_hh"][:4, :4])
+    with pytest.raises(ValueError, match=re.escape("grads['W_hh'] must have shape (H, H)")):
+        check_rnn_params(grads, name="grads")
+    p32 = {k: v.astype(np.float32) for k, v in small.params.items()}
+    p32["W_xh"] = small.params["W_xh"]
+    with pytest.raises(TypeError, match=re.escape("params['W_hh'] must have dtype float64")):
+        check_rnn_params(p32)
+
+
+@pytest.mark.parametrize("function", ["rnn_step_forward", "rnn_step_backward", "rnn_forward",
+                                      "rnn_backward", "step_gradients", "check_tanh_states"])
+def test_every_function_checks_its_params(small, function):
     p = small
-    params = change(p.params)
+    params = {k: v for k, v in p.params.items() if k != "W_hh"}
     call = {"rnn_step_forward": lambda: rnn_step_forward(params, p.x[0], p.h0),
+            "rnn_step_backward": lambda: rnn_step_backward(params, p.x[0], p.h[0], p.h[1],
+                                                           p.h0),
             "rnn_forward": lambda: rnn_forward(params, p.x, p.h0),
-            "rnn_backward": lambda: rnn_backward(params, p.x, p.h, p.dy)}[function]
-    with pytest.raises(exc, match=re.escape(message)):
+            "rnn_backward": lambda: rnn_backward(params, p.x, p.h, p.dy),
+            "step_gradients": lambda: step_gradients(params, p.x, p.h, p.dy),
+            "check_tanh_states": lambda: check_tanh_states(params, p.h)}[function]
+    with pytest.raises(ValueError, match=re.escape("missing ['W_hh']")):
         call()
 
 
-BAD_STEP = [
-    ("x_t 3-D", lambda p: {"x_t": p.x}, ValueError,
-     "x_t must have 2 dimensions, shape (B, D) = (?, 3), got 3 dimensions with shape (4, 2, 3)"),
-    ("x_t 1-D", lambda p: {"x_t": p.x[0, 0]}, ValueError,
-     "x_t must have 2 dimensions, shape (B, D) = (?, 3), got 1 dimensions with shape (3,)"),
-    ("x_t D disagrees", lambda p: {"x_t": np.zeros((2, 4))}, ValueError,
-     "x_t must have shape (B, D) = (?, 3), got (2, 4)"),
-    ("x_t list", lambda p: {"x_t": p.x[0].tolist()}, TypeError,
-     "x_t must be a numpy array of shape (B, D) = (?, 3), got list"),
-    ("x_t int", lambda p: {"x_t": np.ones((2, 3), dtype=int)}, TypeError,
-     "x_t must have a floating-point dtype, got int64"),
-    ("x_t float32", lambda p: {"x_t": p.x[0].astype(np.float32)}, TypeError,
-     "x_t must have dtype float64 (the dtype of params), got float32"),
-    ("x_t NaN", lambda p: {"x_t": _poke(p.x[0], (1, 1), np.nan)}, ValueError,
-     "x_t contains NaN or infinity (1 of 6 entries)"),
-    ("h_prev 3-D", lambda p: {"h_prev": p.h}, ValueError,
-     "h_prev must have 2 dimensions, shape (B, H) = (2, 5), got 3 dimensions "
-     "with shape (5, 2, 5)"),
-    ("h_prev B disagrees", lambda p: {"h_prev": p.h0[:1]}, ValueError,
-     "h_prev must have shape (B, H) = (2, 5), got (1, 5)"),
-    ("h_prev H disagrees", lambda p: {"h_prev": p.h0[:, :4]}, ValueError,
-     "h_prev must have shape (B, H) = (2, 5), got (2, 4)"),
-    ("h_prev list", lambda p: {"h_prev": p.h0.tolist()}, TypeError,
-     "h_prev must be a numpy array of shape (B, H) = (2, 5), got list"),
-    ("h_prev float32", lambda p: {"h_prev": p.h0.astype(np.float32)}, TypeError,
-     "h_prev must have dtype float64 (the dtype of params), got float32"),
-    ("h_prev inf", lambda p: {"h_prev": _poke(p.h0, (0, 4), np.inf)}, ValueError,
-     "h_prev contains NaN or infinity (1 of 10 entries)"),
-]
+# ---------------------------------------------------------------- the other arguments
+# One test per function and error class. Each case is one way an argument can
+# be wrong that matters for this function (a wrong size along each axis it
+# shares with another argument, a broadcastable shape, a non-finite value);
+# check_array's own variants are tested in test_validate.py.
+
+BAD_ARGS = {
+    ("rnn_step_forward", TypeError): [
+        ({"x_t": lambda p: p.x[0].tolist()}, "x_t must be a numpy array of shape (B, D)"),
+        ({"h_prev": lambda p: p.h0.astype(np.float32)}, "h_prev must have dtype float64"),
+    ],
+    ("rnn_step_forward", ValueError): [
+        ({"x_t": lambda p: p.x}, "x_t must have 2 dimensions, shape (B, D) = (?, 3)"),
+        ({"x_t": lambda p: np.zeros((2, 4))}, "x_t must have shape (B, D) = (?, 3), got (2, 4)"),
+        ({"h_prev": lambda p: p.h0[:1]}, "h_prev must have shape (B, H) = (2, 5), got (1, 5)"),
+        ({"h_prev": lambda p: p.h0[:, :4]}, "h_prev must have shape (B, H) = (2, 5)"),
+        ({"x_t": lambda p: _poke(p.x[0], (1, 1), np.nan)}, "x_t contains NaN"),
+    ],
+    ("rnn_step_backward", TypeError): [
+        ({"h_t": lambda p: p.h[1].tolist()}, "h_t must be a numpy array of shape (B, H)"),
+        ({"dh_t": lambda p: np.ones((2, 5), dtype=int)}, "dh_t must have a floating-point"),
+    ],
+    ("rnn_step_backward", ValueError): [
+        ({"x_t": lambda p: p.x[0, :1]}, "h_prev must have shape (B, H) = (1, 5)"),
+        ({"h_prev": lambda p: p.h[0, :, :4]}, "h_prev must have shape (B, H) = (2, 5)"),
+        ({"h_t": lambda p: p.h[1, :1]}, "h_t must have shape (B, H) = (2, 5), got (1, 5)"),
+        ({"dh_t": lambda p: p.h0[:, :4]}, "dh_t must have shape (B, H) = (2, 5), got (2, 4)"),
+        ({"h_t": lambda p: 3 * p.h[1]}, "h_t must hold the tanh hidden states"),
+        ({"dh_t": lambda p: _poke(p.h0, (0, 0), np.inf)}, "dh_t contains NaN"),
+    ],
+    ("rnn_forward", TypeError): [
+        ({"x": lambda p: np.ones((4, 2, 3), dtype=int)}, "x must have a floating-point dtype"),
+        ({"h0": lambda p: p.h0.tolist()}, "h0 must be a numpy array of shape (B, H) = (2, 5)"),
+        ({"h0": lambda p: p.h0.astype(np.float32)}, "h0 must have dtype float64"),
+    ],
+    ("rnn_forward", ValueError): [
+        ({"x": lambda p: p.x[0]}, "x must have 3 dimensions, shape (T, B, D) = (?, ?, 3)"),
+        ({"x": lambda p: np.zeros((4, 2, 4))}, "x must have shape (T, B, D) = (?, ?, 3)"),
+        ({"x": lambda p: p.x[:0]}, "x must have shape (T, B, D) = (?, ?, 3), got (0, 2, 3)"),
+        ({"h0": lambda p: p.h0[:1]}, "h0 must have shape (B, H) = (2, 5), got (1, 5)"),
+        ({"h0": lambda p: p.h0.T}, "h0 must have shape (B, H) = (2, 5), got (5, 2)"),
+        ({"x": lambda p: _poke(p.x, (3, 1, 2), np.nan)}, "x contains NaN"),
+        ({"h0": lambda p: _poke(p.h0, (1, 3), np.inf)}, "h0 contains NaN"),
+    ],
+    ("rnn_backward", TypeError): [
+        ({"x": lambda p: p.x.tolist()}, "x must be a numpy array of shape (T, B, D)"),
+        ({"h": lambda p: p.h.astype(np.float32)}, "h must have dtype float64"),
+        ({"dy": lambda p: np.ones((4, 2, 6), dtype=int)}, "dy must have a floating-point dtype"),
+        ({"truncate": lambda p: 2.0}, "truncate must be a positive int or None, got float"),
+        ({"truncate": lambda p: True}, "truncate must be a positive int or None, got bool"),
+        ({"return_dh": lambda p: 1}, "return_dh must be True or False, got int"),
+    ],
+    ("rnn_backward", ValueError): [
+        ({"x": lambda p: np.zeros((4, 2, 4))}, "x must have shape (T, B, D) = (?, ?, 3)"),
+        ({"h": lambda p: p.h[1:]}, "h must have shape (T+1, B, H) = (5, 2, 5), got (4, 2, 5)"),
+        ({"h": lambda p: p.h[:, :1]}, "h must have shape (T+1, B, H) = (5, 2, 5), got (5, 1, 5)"),
+        ({"h": lambda p: p.h[..., :4]}, "h must have shape (T+1, B, H) = (5, 2, 5)"),
+        ({"h": lambda p: 3 * p.h}, "h must hold the tanh hidden states"),
+        ({"h": lambda p: _poke(p.h, (4, 1, 4), -1.0001)}, "h must hold the tanh hidden states"),
+        ({"dy": lambda p: np.zeros((5, 2, 6))}, "dy must have shape (T, B, O) = (4, 2, 6)"),
+        ({"dy": lambda p: p.dy[:, :1]}, "dy must have shape (T, B, O) = (4, 2, 6), got (4, 1, 6)"),
+        ({"dy": lambda p: p.dy[..., :5]}, "dy must have shape (T, B, O) = (4, 2, 6)"),
+        ({"dy": lambda p: _poke(p.dy, (0, 1, 5), np.nan)}, "dy contains NaN"),
+        ({"truncate": lambda p: 0}, "truncate must be >= 1, got 0"),
+    ],
+}
 
 
-@pytest.mark.parametrize("_, change, exc, message", BAD_STEP, ids=[c[0] for c in BAD_STEP])
-def test_step_forward_rejects_bad_input(small, _, change, exc, message):
-    kwargs = {"x_t": small.x[0], "h_prev": small.h0, **change(small)}
-    with pytest.raises(exc, match=re.escape(message)):
-        rnn_step_forward(small.params, **kwargs)
+def _call(function, p, change):
+    args = {"rnn_step_forward": {"x_t": p.x[0], "h_prev": p.h0},
+            "rnn_step_backward": {"x_t": p.x[0], "h_prev": p.h[0], "h_t": p.h[1],
+                                  "dh_t": p.h0.copy()},
+            "rnn_forward": {"x": p.x, "h0": p.h0},
+            "rnn_backward": {"x": p.x, "h": p.h, "dy": p.dy}}[function]
+    args.update({name: make(p) for name, make in change.items()})
+    return {"rnn_step_forward": rnn_step_forward, "rnn_step_backward": rnn_step_backward,
+            "rnn_forward": rnn_forward, "rnn_backward": rnn_backward}[function](p.params, **args)
 
 
-BAD_FORWARD = [
-    ("x 2-D", lambda p: {"x": p.x[0]}, ValueError,
-     "x must have 3 dimensions, shape (T, B, D) = (?, ?, 3), got 2 dimensions with shape (2, 3)"),
-    ("x 4-D", lambda p: {"x": p.x[..., None]}, ValueError,
-     "x must have 3 dimensions, shape (T, B, D) = (?, ?, 3), got 4 dimensions "
-     "with shape (4, 2, 3, 1)"),
-    ("x D disagrees", lambda p: {"x": np.zeros((4, 2, 4))}, ValueError,
-     "x must have shape (T, B, D) = (?, ?, 3), got (4, 2, 4)"),
-    ("x no steps", lambda p: {"x": p.x[:0]}, ValueError,
-     "x must have shape (T, B, D) = (?, ?, 3), got (0, 2, 3)"),
-    ("x empty batch", lambda p: {"x": p.x[:, :0], "h0": None}, ValueError,
-     "x must have shape (T, B, D) = (?, ?, 3), got (4, 0, 3)"),
-    ("x list", lambda p: {"x": p.x.tolist()}, TypeError,
-     "x must be a numpy array of shape (T, B, D) = (?, ?, 3), got list"),
-    ("x int", lambda p: {"x": np.ones((4, 2, 3), dtype=int)}, TypeError,
-     "x must have a floating-point dtype, got int64"),
-    ("x float32", lambda p: {"x": p.x.astype(np.float32)}, TypeError,
-     "x must have dtype float64 (the dtype of params), got float32"),
-    ("x NaN", lambda p: {"x": _poke(p.x, (3, 1, 2), np.nan)}, ValueError,
-     "x contains NaN or infinity (1 of 24 entries)"),
-    ("x inf", lambda p: {"x": _poke(p.x, (0, 0, 0), np.inf)}, ValueError,
-     "x contains NaN or infinity (1 of 24 entries)"),
-    ("h0 1-D", lambda p: {"h0": p.h0[0]}, ValueError,
-     "h0 must have 2 dimensions, shape (B, H) = (2, 5), got 1 dimensions with shape (5,)"),
-    ("h0 3-D", lambda p: {"h0": p.h0[None]}, ValueError,
-     "h0 must have 2 dimensions, shape (B, H) = (2, 5), got 3 dimensions with shape (1, 2, 5)"),
-    ("h0 broadcastable B", lambda p: {"h0": p.h0[:1]}, ValueError,
-     "h0 must have shape (B, H) = (2, 5), got (1, 5)"),
-    ("h0 H disagrees", lambda p: {"h0": np.zeros((2, 4))}, ValueError,
-     "h0 must have shape (B, H) = (2, 5), got (2, 4)"),
-    ("h0 transposed", lambda p: {"h0": p.h0.T}, ValueError,
-     "h0 must have shape (B, H) = (2, 5), got (5, 2)"),
-    ("h0 list", lambda p: {"h0": p.h0.tolist()}, TypeError,
-     "h0 must be a numpy array of shape (B, H) = (2, 5), got list"),
-    ("h0 int", lambda p: {"h0": np.zeros((2, 5), dtype=int)}, TypeError,
-     "h0 must have a floating-point dtype, got int64"),
-    ("h0 float32", lambda p: {"h0": p.h0.astype(np.float32)}, TypeError,
-     "h0 must have dtype float64 (the dtype of params), got float32"),
-    ("h0 NaN", lambda p: {"h0": _poke(p.h0, (1, 3), np.nan)}, ValueError,
-     "h0 contains NaN or infinity (1 of 10 entries)"),
-]
+@pytest.mark.parametrize("function, exc", list(BAD_ARGS),
+                         ids=[f"{f}-{e.__name__}" for f, e in BAD_ARGS])
+def test_bad_arguments_are_refused(small, function, exc):
+    for change, fragment in BAD_ARGS[function, exc]:
+        with pytest.raises(exc, match=re.escape(fragment)):
+            _call(function, small, change)
 
 
-@pytest.mark.parametrize("_, change, exc, message", BAD_FORWARD, ids=[c[0] for c in BAD_FORWARD])
-def test_forward_rejects_bad_input(small, _, change, exc, message):
-    kwargs = {"x": small.x, "h0": small.h0, **change(small)}
-    with pytest.raises(exc, match=re.escape(message)):
-        rnn_forward(small.params, **kwargs)
-
-
-def test_float32_params_reject_float64_x(small):
+def test_float32_params_refuse_float64_inputs(small):
     p32 = {k: v.astype(np.float32) for k, v in small.params.items()}
-    with pytest.raises(TypeError, match=re.escape(
-            "x must have dtype float32 (the dtype of params), got float64")):
+    with pytest.raises(TypeError, match=re.escape("x must have dtype float32")):
         rnn_forward(p32, small.x)
 
 
-H_OUT_OF_RANGE = ("h must hold the tanh hidden states returned by rnn_forward "
-                  "(|h[t]| <= 1 for t >= 1); got values outside [-1, 1]")
-BAD_BACKWARD = [
-    ("x 2-D", lambda p: {"x": p.x[0]}, ValueError,
-     "x must have 3 dimensions, shape (T, B, D) = (?, ?, 3), got 2 dimensions with shape (2, 3)"),
-    ("x D disagrees", lambda p: {"x": np.zeros((4, 2, 4))}, ValueError,
-     "x must have shape (T, B, D) = (?, ?, 3), got (4, 2, 4)"),
-    ("x list", lambda p: {"x": p.x.tolist()}, TypeError,
-     "x must be a numpy array of shape (T, B, D) = (?, ?, 3), got list"),
-    ("x inf", lambda p: {"x": _poke(p.x, (1, 1, 1), -np.inf)}, ValueError,
-     "x contains NaN or infinity (1 of 24 entries)"),
-    ("h without h0", lambda p: {"h": p.h[1:]}, ValueError,
-     "h must have shape (T+1, B, H) = (5, 2, 5), got (4, 2, 5)"),
-    ("h 2-D", lambda p: {"h": p.h.reshape(5, 10)}, ValueError,
-     "h must have 3 dimensions, shape (T+1, B, H) = (5, 2, 5), got 2 dimensions "
-     "with shape (5, 10)"),
-    ("h B disagrees", lambda p: {"h": p.h[:, :1]}, ValueError,
-     "h must have shape (T+1, B, H) = (5, 2, 5), got (5, 1, 5)"),
-    ("h H disagrees", lambda p: {"h": p.h[..., :4]}, ValueError,
-     "h must have shape (T+1, B, H) = (5, 2, 5), got (5, 2, 4)"),
-    ("h list", lambda p: {"h": p.h.tolist()}, TypeError,
-     "h must be a numpy array of shape (T+1, B, H) = (5, 2, 5), got list"),
-    ("h float32", lambda p: {"h": p.h.astype(np.float32)}, TypeError,
-     "h must have dtype float64 (the dtype of params), got float32"),
-    ("h NaN", lambda p: {"h": _poke(p.h, (2, 0, 1), np.nan)}, ValueError,
-     "h contains NaN or infinity (1 of 50 entries)"),
-    ("h above 1", lambda p: {"h": _poke(p.h, (2, 0, 1), 1.5)}, ValueError, H_OUT_OF_RANGE),
-    ("h below -1", lambda p: {"h": _poke(p.h, (4, 1, 4), -1.0001)}, ValueError,
-     H_OUT_OF_RANGE),
-    ("h pre-activations", lambda p: {"h": 3 * p.h}, ValueError, H_OUT_OF_RANGE),
-    ("dy 2-D", lambda p: {"dy": p.dy.reshape(8, 6)}, ValueError,
-     "dy must have 3 dimensions, shape (T, B, O) = (4, 2, 6), got 2 dimensions "
-     "with shape (8, 6)"),
-    ("dy O disagrees", lambda p: {"dy": p.dy[..., :5]}, ValueError,
-     "dy must have shape (T, B, O) = (4, 2, 6), got (4, 2, 5)"),
-    ("dy T disagrees", lambda p: {"dy": np.zeros((5, 2, 6))}, ValueError,
-     "dy must have shape (T, B, O) = (4, 2, 6), got (5, 2, 6)"),
-    ("dy broadcastable B", lambda p: {"dy": p.dy[:, :1]}, ValueError,
-     "dy must have shape (T, B, O) = (4, 2, 6), got (4, 1, 6)"),
-    ("dy list", lambda p: {"dy": p.dy.tolist()}, TypeError,
-     "dy must be a numpy array of shape (T, B, O) = (4, 2, 6), got list"),
-    ("dy int", lambda p: {"dy": np.ones((4, 2, 6), dtype=int)}, TypeError,
-     "dy must have a floating-point dtype, got int64"),
-    ("dy float32", lambda p: {"dy": p.dy.astype(np.float32)}, TypeError,
-     "dy must have dtype float64 (the dtype of params), got float32"),
-    ("dy NaN", lambda p: {"dy": _poke(p.dy, (0, 1, 5), np.nan)}, ValueError,
-     "dy contains NaN or infinity (1 of 48 entries)"),
-    ("truncate 0", lambda p: {"truncate": 0}, ValueError, "truncate must be >= 1, got 0"),
-    ("truncate -1", lambda p: {"truncate": -1}, ValueError, "truncate must be >= 1, got -1"),
-    ("truncate 2.5", lambda p: {"truncate": 2.5}, TypeError,
-     "truncate must be a positive int or None, got float 2.5"),
-    ("truncate 2.0", lambda p: {"truncate": 2.0}, TypeError,
-     "truncate must be a positive int or None, got float 2.0"),
-    ("truncate True", lambda p: {"truncate": True}, TypeError,
-     "truncate must be a positive int or None, got bool True"),
-    ("truncate np.True_", lambda p: {"truncate": np.True_}, TypeError,
-     "truncate must be a positive int or None, got bool"),
-    ("truncate str", lambda p: {"truncate": "3"}, TypeError,
-     "truncate must be a positive int or None, got str '3'"),
-]
+# ---------------------------------------------------------------- the model object
+
+def test_param_keys_are_the_books_order():
+    assert PARAM_KEYS == ("W_xh", "W_hh", "b_h", "W_hy", "b_y")
 
 
-@pytest.mark.parametrize("_, change, exc, message", BAD_BACKWARD,
-                         ids=[c[0] for c in BAD_BACKWARD])
-def test_backward_rejects_bad_input(small, _, change, exc, message):
-    kwargs = {"x": small.x, "h": small.h, "dy": small.dy, "truncate": None, **change(small)}
-    with pytest.raises(exc, match=re.escape(message)):
-        rnn_backward(small.params, **kwargs)
-
-
-@pytest.mark.parametrize("bad", ["no", 1, None, np.array([True])])
-def test_return_dh_must_be_a_flag(bad):
-    params, x, h0, w = random_problem(3, 2, 2, 3, 2)
-    _, h = rnn_forward(params, x, h0)
-    with pytest.raises(TypeError, match=r"return_dh must be True or False, got"):
-        rnn_backward(params, x, h, w, return_dh=bad)
+def test_RNN_is_the_model_of_this_module():
+    assert isinstance(RNN, Model) and RNN.name == "rnn" and RNN.keys == PARAM_KEYS
+    assert (RNN.init, RNN.forward, RNN.backward, RNN.check) == (
+        init_rnn, rnn_forward, rnn_backward, check_rnn_params)
+    params = RNN.init(3, 5, 2, seed=1)
+    x = np.random.default_rng(0).standard_normal((4, 2, 3))
+    y, cache = RNN.forward(params, x)
+    grads = RNN.backward(params, x, cache, np.ones_like(y), 2)
+    assert RNN.check(params) == (3, 5, 2)
+    assert set(RNN.keys) <= set(grads)

@@ -5,7 +5,7 @@ import pytest
 from bptt import init_rnn, rnn_forward
 from bptt.spectral import (scale_to_spectral_radius, spectral_norm, spectral_radius,
                            with_spectral_radius)
-from bptt.validate import PARAM_KEYS
+from bptt.rnn import PARAM_KEYS
 
 
 def rotation(theta):

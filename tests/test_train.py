@@ -7,6 +7,7 @@ check that the ``truncate`` argument reaches it.
 from __future__ import annotations
 
 import itertools
+import re
 import warnings
 
 import numpy as np
@@ -17,7 +18,7 @@ from bptt.gradcheck import numerical_gradient_params
 from bptt.losses import mse_loss
 from bptt.optim import SGD
 from bptt.train import train
-from bptt.validate import PARAM_KEYS
+from bptt.rnn import PARAM_KEYS, RNN
 
 
 def setup(T=4, B=2, D=3, H=5, O=2, seed=0):
@@ -156,22 +157,41 @@ def test_max_loss_stops_the_run_at_the_first_loss_above_it():
     assert len(hist["loss"]) == 1 and "at step 0" in hist["stopped"]
 
 
-def test_errors():
+def test_value_errors_name_the_argument():
     params, x, target = setup()
     batches = itertools.repeat((x, target))
-    with pytest.raises(ValueError, match="batches ran out after 2 pairs; n_steps = 3"):
-        train(params, [(x, target)] * 2, mse_loss, SGD(0.1), n_steps=3)
-    with pytest.raises(TypeError, match="batches must be an iterable"):
-        train(params, 5, mse_loss, SGD(0.1), n_steps=1)
-    with pytest.raises(TypeError, match="loss_fn must be callable"):
-        train(params, batches, "mse", SGD(0.1), n_steps=1)
-    with pytest.raises(TypeError, match="optimizer must have a step"):
-        train(params, batches, mse_loss, 0.1, n_steps=1)
-    with pytest.raises(ValueError, match="n_steps must be >= 1"):
-        train(params, batches, mse_loss, SGD(0.1), n_steps=0)
-    with pytest.raises(ValueError, match="clip_norm must be a finite number > 0"):
-        train(params, batches, mse_loss, SGD(0.1), n_steps=1, clip_norm=-1.0)
-    with pytest.raises(ValueError, match="clip_value must be a finite number > 0"):
-        train(params, batches, mse_loss, SGD(0.1), n_steps=1, clip_value=0.0)
-    with pytest.raises(TypeError, match="positional argument"):
-        train(params, batches, mse_loss, SGD(0.1), 1)     # n_steps is keyword-only
+    for kwargs, fragment in (
+            (dict(batches=[(x, target)] * 2, n_steps=3), "batches ran out after 2 pairs"),
+            (dict(n_steps=0), "n_steps must be >= 1"),
+            (dict(clip_norm=-1.0), "clip_norm must be a finite number > 0"),
+            (dict(clip_value=0.0), "clip_value must be a finite number > 0"),
+            (dict(max_loss=np.nan), "max_loss must be a finite number > 0"),
+            (dict(params={k: v for k, v in params.items() if k != "b_y"}), "missing ['b_y']")):
+        call = {"params": params, "batches": batches, "loss_fn": mse_loss,
+                "optimizer": SGD(0.1), "n_steps": 1, **kwargs}
+        with pytest.raises(ValueError, match=re.escape(fragment)):
+            train(**call)
+
+
+def test_type_errors_name_the_argument():
+    params, x, target = setup()
+    batches = itertools.repeat((x, target))
+    for args, kwargs, fragment in (
+            ((params, 5, mse_loss, SGD(0.1)), {}, "batches must be an iterable"),
+            ((params, batches, "mse", SGD(0.1)), {}, "loss_fn must be callable"),
+            ((params, batches, mse_loss, 0.1), {}, "optimizer must have a step"),
+            ((params, batches, mse_loss, SGD(0.1)), {"model": "rnn"},
+             "model must be a bptt.model.Model, got str"),
+            ((params, batches, mse_loss, SGD(0.1), 1), {}, "positional argument")):
+        with pytest.raises(TypeError, match=re.escape(fragment)):
+            train(*args, **{"n_steps": 1, **kwargs} if len(args) == 4 else kwargs)
+
+
+def test_the_default_model_is_the_rnn():
+    params, x, target = setup(seed=8)
+    batches = itertools.repeat((x, target))
+    plain, h1 = train(params, batches, mse_loss, SGD(0.1), n_steps=2)
+    explicit, h2 = train(params, batches, mse_loss, SGD(0.1), n_steps=2, model=RNN)
+    np.testing.assert_equal(plain, explicit)
+    np.testing.assert_equal(h1, h2)
+    assert list(plain) == list(PARAM_KEYS)

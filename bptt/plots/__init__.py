@@ -8,3 +8,12 @@ functions only draw: the numbers they show are computed by the core modules
 from .style import use_book_style
 
 __all__ = ["use_book_style"]
+
+
+def __getattr__(name: str):
+    """Load a figure module on first use, so ``bptt.plots.display`` works after ``import bptt``."""
+    import importlib
+    import pkgutil
+    if name in {m.name for m in pkgutil.iter_modules(__path__)}:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

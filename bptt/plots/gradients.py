@@ -26,7 +26,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from ..dynamics import lag_norm_experiment, one_unit_loss, one_unit_wall
+from ..dynamics import lag_norm_experiment
+from ..one_unit import one_unit_loss, one_unit_wall
 from ..validate import check_array, check_positive_float, check_positive_int
 
 __all__ = ["plot_norm_panels", "plot_lag_norms", "draw_lag_norms", "lag_norm_widget",
@@ -42,7 +43,7 @@ CURVE_STYLES = {
     "bound": dict(linestyle="--", linewidth=1.2, color="#444444"),
     "rate": dict(linestyle=":", linewidth=1.4, color="#444444"),
 }
-#: Colour of the cliff (the line :func:`bptt.dynamics.one_unit_wall`) in
+#: Colour of the cliff (the line :func:`bptt.one_unit.one_unit_wall`) in
 #: :func:`plot_loss_cliff`: magenta shows on both the dark and the bright side.
 CLIFF_COLOUR = "#e7298a"
 #: Radii drawn in grey behind the chosen one by :func:`draw_lag_norms`.
@@ -347,7 +348,7 @@ def plot_loss_cliff(*, T: int = 50, h0: float = 0.5, target: float = 0.7,
     Parameters
     ----------
     T, h0, target
-        The model and loss of :func:`bptt.dynamics.one_unit_loss` for the map.
+        The model and loss of :func:`bptt.one_unit.one_unit_loss` for the map.
     w_range, b_range : (float, float)
         Extent of the map.
     b_slice : float
@@ -356,7 +357,7 @@ def plot_loss_cliff(*, T: int = 50, h0: float = 0.5, target: float = 0.7,
         Sequence lengths of the slice curves.
     paths : dict of str to ndarray (n_k, 2), optional
         Descent paths :math:`(w, b)` to draw on the map, e.g. the ``"path"`` of
-        :func:`bptt.dynamics.one_unit_descent`; the first is drawn red, the
+        :func:`bptt.one_unit.one_unit_descent`; the first is drawn red, the
         second white. A path leaving the map is annotated with its end point.
     n : int
         Grid points per axis of the map, and ``8 n`` along the slice.
@@ -365,7 +366,7 @@ def plot_loss_cliff(*, T: int = 50, h0: float = 0.5, target: float = 0.7,
     -------
     Figure
         Three axes, one above the other (and a colour bar): (a) the loss map
-        (``pcolormesh``) with the wall :func:`bptt.dynamics.one_unit_wall` dashed
+        (``pcolormesh``) with the wall :func:`bptt.one_unit.one_unit_wall` dashed
         and the paths; (b) the loss along :math:`b = b_{\text{slice}}`, one line
         per T; (c) :math:`|\partial L/\partial w|` along it on a log axis, one
         line per T, and one dot per T at the exact value on the cliff.

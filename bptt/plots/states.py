@@ -33,7 +33,8 @@ from matplotlib.lines import Line2D
 
 from ..rnn import rnn_forward
 from ..spectral import with_spectral_radius
-from ..validate import check_array, check_params, check_positive_float, check_positive_int
+from ..rnn import check_rnn_params
+from ..validate import check_array, check_positive_float, check_positive_int
 
 __all__ = ["plot_hidden_trajectories", "plot_trajectories_by_radius", "plot_state_norms",
            "plot_long_run_regimes",
@@ -399,7 +400,7 @@ def _run(params: dict, x: np.ndarray, rho: float, input_scale: float, h0) -> np.
 
 
 def _check_inputs(params: dict, x):
-    D, _, _ = check_params(params)
+    D, _, _ = check_rnn_params(params)
     return check_array("x", x, ("T", "B", "D"), (None, None, D), params["W_hh"].dtype)
 
 
