@@ -18,7 +18,10 @@ most :math:`\sigma_{\max}(W_{hh})^{t-k}` in norm (Pascanu, Mikolov & Bengio
 this module computes it:
 
 * :func:`step_jacobians`, :func:`jacobian_product`, :func:`jacobian_norms_by_lag`:
-  the Jacobians themselves and the spectral norms of their products;
+  the Jacobians themselves and the spectral norms of their products
+  (:func:`apply_jacobian` and :func:`apply_jacobian_transpose` apply
+  :math:`J_t` and :math:`J_t^\top` to vectors without forming them, for the
+  package's own loops here and in :mod:`bptt.lyapunov`);
 * :func:`last_step_gradients`, :func:`gradient_norm_by_lag`: the gradient of a
   loss at the last step, carried back to every earlier state;
 * :func:`jacobian_bound`, :func:`matrix_power_norms`: the bound and the

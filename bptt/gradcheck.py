@@ -43,7 +43,7 @@ from typing import Callable, Mapping
 
 import numpy as np
 
-from .validate import check_array, check_positive_float
+from .validate import check_array, check_array_dict, check_positive_float
 
 __all__ = ["numerical_gradient", "numerical_gradient_params", "rel_error", "check_gradient"]
 
@@ -103,10 +103,7 @@ def numerical_gradient_params(f: Callable[[dict], float], params: Mapping[str, n
         The same keys; each value, of the shape and dtype of ``params[key]``,
         is :math:`\partial f / \partial\, \text{params[key]}`.
     """
-    if not isinstance(params, Mapping):
-        raise TypeError(f"params must be a dict of numpy arrays, got {type(params).__name__}")
-    if not params:
-        raise ValueError("params must hold at least one array, got an empty dict")
+    check_array_dict("params", params, same_dtype=False)
     # params[key] is perturbed in place, so f(params) sees each perturbation.
     return {key: _numerical_gradient(lambda _: f(params), params[key], eps, f"params[{key!r}]")
             for key in params}

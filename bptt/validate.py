@@ -79,12 +79,14 @@ def check_array(name: str, a, letters: Sequence[str],
     return a
 
 
-def check_array_dict(name: str, arrays, *, finite: bool = True) -> dict:
-    """Check a non-empty dict of floating-point arrays of one dtype; return it as a dict.
+def check_array_dict(name: str, arrays, *, finite: bool = True,
+                     same_dtype: bool = True) -> dict:
+    """Check a non-empty dict of floating-point arrays (of one dtype); return it as a dict.
 
     The arrays may have any shapes (at least one entry each); they are not
     compared with one another. Used for gradient and parameter dicts of any
     model, so messages name the entry, e.g. ``grads['W_hh'] contains NaN``.
+    ``same_dtype=False`` lets every array have its own float dtype.
     """
     if not isinstance(arrays, Mapping):
         raise TypeError(f"{name} must be a dict of numpy arrays, got {type(arrays).__name__}")
@@ -99,7 +101,7 @@ def check_array_dict(name: str, arrays, *, finite: bool = True) -> dict:
             raise TypeError(f"{entry} must have a floating-point dtype, got {a.dtype}")
         if dtype is None:
             dtype, first = a.dtype, entry
-        elif a.dtype != dtype:
+        elif same_dtype and a.dtype != dtype:
             raise TypeError(f"{entry} must have the dtype of {first}, {dtype}, got {a.dtype}")
         if a.size == 0:
             raise ValueError(f"{entry} must not be empty, got shape {a.shape}")

@@ -121,6 +121,8 @@ def test_check_array_dict_accepts_any_keys_and_shapes_and_returns_a_dict():
     assert got == arrays and got is not arrays and isinstance(got, dict)
     with_nan = {"a": np.array([np.nan])}
     assert check_array_dict("p", with_nan, finite=False)["a"] is with_nan["a"]
+    mixed = {"a": np.zeros(1), "b": np.zeros(1, np.float32)}
+    assert check_array_dict("p", mixed, same_dtype=False) == mixed
 
 
 @pytest.mark.parametrize("value, exc, fragment", [
