@@ -44,11 +44,11 @@ the chapter "Vanishing and exploding gradients" compares the rules.
 **Any model.** No function here names a model's keys: ``grads`` is any dict
 of floating-point arrays of one dtype (an RNN's five, an LSTM's, a test
 model's two). Every entry is a parameter gradient, measured and clipped,
-except the gradients of the inputs and initial states that backward passes
-return beside them, under the names :data:`bptt.model.INPUT_GRAD_KEYS`
-(``x``, ``h0``, ``c0``): those are copied unchanged. Drop anything else
-that is not a parameter gradient (the ``h`` of ``rnn_backward(...,
-return_dh=True)``) before clipping.
+except the gradients that backward passes return beside them, under the
+names :data:`bptt.model.NON_PARAM_KEYS`: the inputs and initial states
+(``x``, ``h0``, ``c0``) and the hidden states' total derivatives (``h``,
+``c``, from ``rnn_backward(..., return_dh=True)``). Those are copied
+unchanged.
 """
 from __future__ import annotations
 
@@ -56,7 +56,7 @@ from typing import Mapping
 
 import numpy as np
 
-from .model import INPUT_GRAD_KEYS
+from .model import NON_PARAM_KEYS
 from .validate import check_array_dict, check_positive_float
 
 __all__ = ["grad_norm", "clip_grad_norm", "clip_grad_value", "clip_step_values"]
@@ -67,7 +67,7 @@ _NORM_EPS = 1e-6
 
 
 def _param_keys(grads, name: str = "grads") -> list:
-    """Check ``grads`` and return its parameter keys: every key not in INPUT_GRAD_KEYS.
+    """Check ``grads`` and return its parameter keys: every key not in NON_PARAM_KEYS.
 
     The parameter gradients must be finite floating-point arrays of one dtype
     (torch would silently return nan for a NaN; we refuse instead). The
@@ -76,10 +76,10 @@ def _param_keys(grads, name: str = "grads") -> list:
     if not isinstance(grads, Mapping):
         raise TypeError(f"{name} must be a dict of gradient arrays (as a backward pass "
                         f"returns), got {type(grads).__name__}")
-    keys = [k for k in grads if k not in INPUT_GRAD_KEYS]
+    keys = [k for k in grads if k not in NON_PARAM_KEYS]
     if not keys:
         raise ValueError(f"{name} must hold at least one parameter gradient (a key other "
-                         f"than {list(INPUT_GRAD_KEYS)}), got the keys {list(grads)}")
+                         f"than {list(NON_PARAM_KEYS)}), got the keys {list(grads)}")
     check_array_dict(name, {k: grads[k] for k in keys})
     return keys
 
@@ -87,7 +87,7 @@ def _param_keys(grads, name: str = "grads") -> list:
 def _copy_inputs(grads: Mapping) -> dict:
     """Copy the input gradients (``x``, ``h0``, ``c0``), never sharing memory."""
     return {k: (np.array(v, copy=True) if isinstance(v, np.ndarray) else v)
-            for k, v in grads.items() if k in INPUT_GRAD_KEYS}
+            for k, v in grads.items() if k in NON_PARAM_KEYS}
 
 
 def _norm(grads: Mapping, keys) -> float:
@@ -111,7 +111,7 @@ def grad_norm(grads: Mapping[str, np.ndarray]) -> float:
         The parameter gradients of any model, e.g. ``W_xh (H, D)``,
         ``W_hh (H, H)``, ``b_h (H,)``, ``W_hy (O, H)``, ``b_y (O,)`` as
         returned by :func:`bptt.rnn.rnn_backward`. The input gradients
-        (:data:`bptt.model.INPUT_GRAD_KEYS`: ``x``, ``h0``, ``c0``) are ignored.
+        (:data:`bptt.model.NON_PARAM_KEYS`: ``x``, ``h0``, ``c0``, ``h``, ``c``) are ignored.
 
     Returns
     -------

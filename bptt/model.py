@@ -29,7 +29,8 @@ outputs, arrays time-major as everywhere in :mod:`bptt`):
   whatever backward needs (the RNN's hidden states ``h (T+1, B, H)``);
 * ``backward(params, x, cache, dy, truncate=None) -> grads``: the gradient of
   every key of ``params``, plus the gradients of the inputs and the initial
-  states under the names in :data:`INPUT_GRAD_KEYS`;
+  states (and, on request, of the hidden states) under the names in
+  :data:`NON_PARAM_KEYS`;
 * ``check(params)``: raises on a params dict that is not this model's (keys,
   shapes, dtype), and returns its sizes.
 """
@@ -38,12 +39,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-__all__ = ["INPUT_GRAD_KEYS", "Model"]
+__all__ = ["NON_PARAM_KEYS", "Model"]
 
 #: The keys under which a backward pass returns gradients that are not
-#: parameter gradients: the inputs ``x`` and the initial states ``h0`` (and an
-#: LSTM's ``c0``). Clipping copies them unchanged and measures every other key.
-INPUT_GRAD_KEYS = ("x", "h0", "c0")
+#: parameter gradients: the inputs ``x``, the initial states ``h0`` (and an
+#: LSTM's ``c0``), and the total derivatives of the hidden states ``h`` (and
+#: ``c``) that ``rnn_backward(..., return_dh=True)`` adds. Clipping copies them
+#: unchanged and measures every other key; no model may name a parameter so.
+NON_PARAM_KEYS = ("x", "h0", "c0", "h", "c")
 
 
 @dataclass(frozen=True)
@@ -56,7 +59,7 @@ class Model:
         A short name, e.g. ``"rnn"``.
     keys : tuple or list of str
         The parameter keys, in order; stored as a tuple. None may be one of
-        :data:`INPUT_GRAD_KEYS` (those name gradients of inputs, not parameters).
+        :data:`NON_PARAM_KEYS` (those name gradients of inputs and states, not parameters).
     init, forward, backward, check : callable
         See the module docstring for their signatures.
     """
@@ -77,10 +80,10 @@ class Model:
         keys = tuple(self.keys)
         if not keys or len(set(keys)) != len(keys):
             raise ValueError(f"keys must name at least one parameter, each once, got {keys}")
-        clash = [k for k in keys if k in INPUT_GRAD_KEYS]
+        clash = [k for k in keys if k in NON_PARAM_KEYS]
         if clash:
-            raise ValueError(f"keys must not use the input-gradient names {INPUT_GRAD_KEYS}, "
-                             f"got {clash}")
+            raise ValueError(f"keys must not use the names of non-parameter gradients "
+                             f"{NON_PARAM_KEYS}, got {clash}")
         for part in ("init", "forward", "backward", "check"):
             if not callable(getattr(self, part)):
                 raise TypeError(f"{part} must be callable, got "

@@ -90,7 +90,7 @@ def test_checks_and_plots_load_on_first_use():
 def test_moved_names_live_in_their_modules():
     from bptt import model, one_unit, rnn
     assert bptt.PARAM_KEYS is rnn.PARAM_KEYS
-    assert model.INPUT_GRAD_KEYS == ("x", "h0", "c0")
+    assert model.NON_PARAM_KEYS == ("x", "h0", "c0", "h", "c")
     assert isinstance(rnn.RNN, model.Model)
     for name in ("check_rnn_params", "rnn_step_backward", "step_gradients"):
         assert callable(getattr(rnn, name)), name

@@ -10,8 +10,9 @@ import re
 import numpy as np
 import pytest
 
+import bptt
 from bptt.clip import clip_grad_norm, clip_grad_value, clip_step_values, grad_norm
-from bptt.model import INPUT_GRAD_KEYS
+from bptt.model import NON_PARAM_KEYS
 from bptt.rnn import PARAM_KEYS
 
 SHAPES = [(1, 1, 1), (3, 4, 2), (2, 5, 3)]   # (D, H, O), including D != H != O
@@ -220,14 +221,14 @@ def odd_grads(seed=0, dtype=np.float64):
 
 def test_norm_is_over_every_key_but_the_input_gradients():
     g = odd_grads()
-    params = [k for k in g if k not in INPUT_GRAD_KEYS]
+    params = [k for k in g if k not in NON_PARAM_KEYS]
     expected = np.sqrt(sum(np.sum(g[k].astype(np.float64) ** 2) for k in params))
     assert grad_norm(g) == pytest.approx(expected, rel=1e-14)
     # Dropping any one parameter key changes the norm; dropping an input key does not.
     for k in params:
         without = {key: v for key, v in g.items() if key != k}
         assert grad_norm(without) < expected * (1 - 1e-6), k
-    for k in INPUT_GRAD_KEYS:
+    for k in NON_PARAM_KEYS:
         without = {key: v for key, v in g.items() if key != k}
         assert grad_norm(without) == grad_norm(g), k
 
@@ -239,7 +240,7 @@ def test_clip_grad_norm_scales_every_key_and_copies_the_inputs(c):
     scale = min(1.0, c / (total + 1e-6))
     assert list(out) == list(g)
     for k in g:
-        want = g[k] if k in INPUT_GRAD_KEYS else g[k] * scale
+        want = g[k] if k in NON_PARAM_KEYS else g[k] * scale
         np.testing.assert_allclose(out[k], want, rtol=1e-14, err_msg=k)
         assert not np.shares_memory(out[k], g[k]), k
 
@@ -249,7 +250,7 @@ def test_clip_grad_value_clamps_every_key_and_copies_the_inputs():
     out = clip_grad_value(g, 1.0)
     assert list(out) == list(g)
     for k in g:
-        want = g[k] if k in INPUT_GRAD_KEYS else np.clip(g[k], -1.0, 1.0)
+        want = g[k] if k in NON_PARAM_KEYS else np.clip(g[k], -1.0, 1.0)
         np.testing.assert_array_equal(out[k], want, err_msg=k)
         assert not np.shares_memory(out[k], g[k]), k
 
@@ -405,3 +406,16 @@ def test_clip_step_values_refuses_bad_input():
     steps["W_hh"][0, 0, 0] = np.inf
     with pytest.raises(ValueError, match=re.escape("step_grads['W_hh'] contains NaN")):
         clip_step_values(steps, 1.0)
+
+
+def test_the_hidden_state_gradients_of_return_dh_are_not_clipped():
+    # rnn_backward(..., return_dh=True) adds "h", the total derivatives of the
+    # states: not a parameter gradient, so neither measured nor clipped.
+    p = bptt.init_rnn(2, 3, 2, seed=0)
+    x = np.random.default_rng(0).standard_normal((4, 2, 2))
+    _, h = bptt.rnn_forward(p, x)
+    grads = bptt.rnn_backward(p, x, h, np.ones((4, 2, 2)), return_dh=True)
+    plain = {k: v for k, v in grads.items() if k != "h"}
+    assert grad_norm(grads) == grad_norm(plain)
+    clipped, _ = clip_grad_norm(grads, 1e-3)
+    np.testing.assert_array_equal(clipped["h"], grads["h"])
