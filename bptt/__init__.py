@@ -30,6 +30,7 @@ a module (the chapter that teaches it in brackets):
 - :mod:`bptt.lyapunov`: largest Lyapunov exponent and long-run regime of the state map (2, 5)
 - :mod:`bptt.dynamics`: the step Jacobian, its products, gradient norm against lag (5)
 - :mod:`bptt.one_unit`: the one-unit RNN and the cliff of its loss (5)
+- :mod:`bptt.truncation`: which steps a loss reaches under truncated BPTT (4)
 - :mod:`bptt.clip`, :mod:`bptt.optim`, :mod:`bptt.train`: clipping, optimisers and a
   training loop, for any model's dict of parameters (5)
 - :mod:`bptt.data`: seeded tasks and character data; :mod:`bptt.example`: the worked example
@@ -51,7 +52,7 @@ take it as it is.
 import importlib as _importlib
 
 from . import (clip, data, dynamics, example, gradcheck, losses, lyapunov, model, one_unit,
-               optim, rnn, spectral, train, validate)
+               optim, rnn, spectral, train, truncation, validate)
 from .clip import clip_grad_norm, clip_grad_value, grad_norm
 from .gradcheck import check_gradient, numerical_gradient, numerical_gradient_params, rel_error
 from .losses import last_step_mask, mse_loss, softmax, softmax_cross_entropy
@@ -79,7 +80,7 @@ __all__ = [
     # the core modules themselves (the lazy ones are left out, so that
     # `from bptt import *` stays numpy-only)
     "clip", "data", "dynamics", "example", "gradcheck", "losses", "lyapunov", "model",
-    "one_unit", "optim", "rnn", "spectral", "train", "validate",
+    "one_unit", "optim", "rnn", "spectral", "train", "truncation", "validate",
 ]
 
 

@@ -13,7 +13,7 @@ and the gradient explodes on it.
 * :func:`one_unit_forward`, :func:`one_unit_loss`: :math:`h_T` and
   :math:`L = (h_T - \text{target})^2` with their derivatives, vectorised over
   any grid of :math:`(w, b)`;
-* :func:`one_unit_wall`: where the cliff is;
+* :func:`one_unit_wall`, :func:`one_unit_cliff`: where the cliff is;
 * :func:`one_unit_descent`: gradient descent on the loss, optionally clipped
   by norm with :func:`bptt.clip.clip_grad_norm`.
 """
@@ -25,7 +25,7 @@ from .clip import clip_grad_norm
 from .validate import check_positive_float, check_positive_int
 
 __all__ = ["one_unit_params", "one_unit_forward", "one_unit_loss", "one_unit_wall",
-           "one_unit_descent"]
+           "one_unit_cliff", "one_unit_descent"]
 
 
 def _check_real(name: str, value) -> np.ndarray:
@@ -188,6 +188,34 @@ def one_unit_wall(w, *, h0: float = 0.5):
         raise ValueError(f"h0 must satisfy |h0| < 1 (a tanh state that can be a fixed point), "
                          f"got {h0}")
     return np.arctanh(h0) - w * h0
+
+
+def one_unit_cliff(b, *, h0: float = 0.5):
+    r"""The weight at which the cliff crosses the line of bias ``b``, where there is a cliff.
+
+    Parameters
+    ----------
+    b : float or ndarray
+        Biases, any shape.
+    h0 : float
+        The initial state, with :math:`0 < |h_0| < 1`.
+
+    Returns
+    -------
+    w : ndarray, shape of ``b``
+        :math:`w = (\operatorname{artanh}(h_0) - b) / h_0`, the inverse of
+        :func:`one_unit_wall`, where the fixed point :math:`h_0` is unstable
+        with the state running away from it on both sides,
+        :math:`w (1 - h_0^2) > 1`; NaN where it is not (the wall there is no
+        cliff: the state stays near :math:`h_0` or oscillates about it).
+    """
+    b = _check_real("b", b)
+    h0 = float(_check_real("h0", h0))
+    if not 0 < abs(h0) < 1:
+        raise ValueError(f"h0 must satisfy 0 < |h0| < 1 (the wall is w h0 + b = artanh(h0)), "
+                         f"got {h0}")
+    w = (np.arctanh(h0) - b) / h0
+    return np.where(w * (1 - h0 ** 2) > 1, w, np.nan)
 
 
 def one_unit_descent(w0: float, b0: float, *, lr: float, n_steps: int, T: int,

@@ -8,8 +8,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bptt.one_unit import (one_unit_descent, one_unit_forward, one_unit_loss, one_unit_params,
-                           one_unit_wall)
+from bptt.one_unit import (one_unit_cliff, one_unit_descent, one_unit_forward, one_unit_loss,
+                           one_unit_params, one_unit_wall)
 from bptt.rnn import rnn_backward, rnn_forward
 
 
@@ -61,6 +61,25 @@ def test_wall_is_a_fixed_point_with_exploding_derivative(w):
         assert float(dh_db) == pytest.approx(want, rel=1e-6)
 
 
+@pytest.mark.parametrize("h0", [0.5, -0.3])
+def test_cliff_is_the_wall_where_the_state_runs_away(h0):
+    b = np.linspace(-2.0, 2.0, 41)
+    w = one_unit_cliff(b, h0=h0)
+    s = 1 - h0 ** 2
+    inverse = (np.arctanh(h0) - b) / h0          # the whole wall, by hand
+    on = np.isfinite(w)
+    assert on.any() and (~on).any()
+    np.testing.assert_allclose(w[on], inverse[on], rtol=1e-14)
+    np.testing.assert_allclose(one_unit_wall(w[on], h0=h0), b[on], atol=1e-12)
+    assert np.all(inverse[on] * s > 1) and np.all(inverse[~on] * s <= 1)
+    # Across the cliff h_T jumps: just left and right of it the state runs to
+    # opposite attractors.
+    w_c, b_c = w[on][0], b[on][0]
+    left, _, _ = one_unit_forward(w_c, b_c - 1e-3, T=200, h0=h0)
+    right, _, _ = one_unit_forward(w_c, b_c + 1e-3, T=200, h0=h0)
+    assert float(left) * float(right) < 0 and abs(float(left - right)) > 1
+
+
 def test_descent_without_clipping_is_plain_gradient_descent():
     lr, T = 0.3, 10
     r = one_unit_descent(2.0, 0.0, lr=lr, n_steps=5, T=T)
@@ -89,6 +108,8 @@ def test_value_errors_name_the_argument():
         one_unit_loss(np.ones(3), np.ones(2), T=2)
     with pytest.raises(ValueError, match=r"h0 must satisfy \|h0\| < 1"):
         one_unit_wall(2.0, h0=1.0)
+    with pytest.raises(ValueError, match=r"h0 must satisfy 0 < \|h0\| < 1"):
+        one_unit_cliff(0.0, h0=0.0)
     with pytest.raises(ValueError, match="T must be >= 1"):
         one_unit_forward(1.0, 0.0, T=0)
     with pytest.raises(ValueError, match="clip_norm must be a finite number > 0"):
