@@ -23,6 +23,10 @@ BOOK_RC = {
     "animation.embed_limit": 8.0,   # MB; keeps stored animations small
 }
 
+#: Width in inches of a figure made of one column of panels: a phone (about
+#: 360 CSS pixels) shrinks it by less than a half, so its text stays legible.
+WIDTH = 5.6
+
 
 def use_book_style() -> None:
     """Apply :data:`BOOK_RC` to matplotlib's global settings."""
