@@ -1,9 +1,8 @@
-"""Tests of bptt.plots.unrolled: the graph of the unrolled RNN and its figures.
+"""Tests of bptt.plots.unrolled: the figures of the unrolled graph, its widget and frames.
 
-The graph is checked against the computation it claims to describe: an input
-x_s (or h_0) has a path to an output y_t in the drawn graph exactly when
-perturbing it changes y_t in ``bptt.rnn_forward``. The figures are checked
-through the gids every drawn patch and text carries.
+Every node and edge of ``bptt.plots.graph.unrolled_graph`` (tested in
+``test_plots_graph.py``) must be drawn once; the figures are checked through
+the gids every drawn patch and text carries.
 """
 from __future__ import annotations
 
@@ -19,54 +18,19 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-from matplotlib.collections import PolyCollection  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from bptt import init_rnn, rnn_forward  # noqa: E402
-from bptt.plots.unrolled import (KINDS, _boundary, _widget_figure,  # noqa: E402
-                                 draw_graph_kinds, draw_unrolled_graph, plot_memory,
-                                 unrolled_graph, unrolled_graph_frames, unrolled_graph_widget)
-
-# Which steps have an input and which an output, written out by hand for T = 5
-# (and T = 4 for the uneven split of the encoder-decoder).
-HAND = {
-    ("many-to-many", 5): ({1, 2, 3, 4, 5}, {1, 2, 3, 4, 5}),
-    ("many-to-one", 5): ({1, 2, 3, 4, 5}, {5}),
-    ("one-to-many", 5): ({1}, {1, 2, 3, 4, 5}),
-    ("encoder-decoder", 5): ({1, 2, 3}, {4, 5}),
-    ("encoder-decoder", 4): ({1, 2}, {3, 4}),
-    ("many-to-many", 1): ({1}, {1}),
-    ("many-to-one", 1): ({1}, {1}),
-    ("one-to-many", 1): ({1}, {1}),
-}
-
-
-def cases(Ts=(1, 2, 5)):
-    return [(T, k) for T in Ts for k in KINDS if not (k == "encoder-decoder" and T < 2)]
+from bptt.plots.graph import KINDS, unrolled_graph  # noqa: E402
+from bptt.plots.unrolled import (_boundary, _widget_figure, draw_graph_kinds,  # noqa: E402
+                                 draw_unrolled_graph, unrolled_graph_frames,
+                                 unrolled_graph_widget)
+from test_plots_graph import cases  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
 def close_figures():
     yield
     plt.close("all")
-
-
-def steps(nodes, role):
-    return {n.t for n in nodes if n.role == role}
-
-
-def reachable(edges, start):
-    """Names of the nodes reachable from ``start`` along the edges."""
-    succ = {}
-    for e in edges:
-        succ.setdefault(e.src.name, []).append(e.dst.name)
-    seen, todo = set(), [start]
-    while todo:
-        for nxt in succ.get(todo.pop(), []):
-            if nxt not in seen:
-                seen.add(nxt)
-                todo.append(nxt)
-    return seen
 
 
 def gids(ax, prefix):
@@ -80,95 +44,14 @@ def artist(ax, gid):
     return found[0]
 
 
-# ------------------------------------------------------------ the graph itself
-
-@pytest.mark.parametrize("kind, T", list(HAND))
-def test_inputs_and_outputs_match_the_hand_table(kind, T):
-    nodes, _ = unrolled_graph(T, kind)
-    ins, outs = HAND[kind, T]
-    assert steps(nodes, "x") == ins
-    assert steps(nodes, "y") == outs
-    assert steps(nodes, "L") == outs
-    assert steps(nodes, "h") == set(range(T + 1))
-
-
-@pytest.mark.parametrize("T, kind", cases())
-@pytest.mark.parametrize("show_loss", [True, False])
-def test_edges_are_the_rnn_equations(T, kind, show_loss):
-    nodes, edges = unrolled_graph(T, kind, show_loss=show_loss)
-    names = {n.name for n in nodes}
-    assert len(names) == len(nodes), "duplicate nodes"
-    assert all(e.src.name in names and e.dst.name in names for e in edges)
-    by_weight = {w: [(e.src.name, e.dst.name) for e in edges if e.weight == w]
-                 for w in ("W_xh", "W_hh", "W_hy", None)}
-    # a_t = W_hh h_{t-1} + W_xh x_t + b_h: one W_hh edge per step, a W_xh edge per input.
-    assert by_weight["W_hh"] == [(f"h{t - 1}", f"h{t}") for t in range(1, T + 1)]
-    assert sorted(by_weight["W_xh"]) == sorted((f"x{t}", f"h{t}") for t in steps(nodes, "x"))
-    assert sorted(by_weight["W_hy"]) == sorted((f"h{t}", f"y{t}") for t in steps(nodes, "y"))
-    want_loss = [(f"y{t}", f"L{t}") for t in sorted(steps(nodes, "y"))] if show_loss else []
-    assert sorted(by_weight[None]) == want_loss
-    assert not steps(nodes, "L") or show_loss
-
-
-@pytest.mark.parametrize("T, kind", cases(Ts=(2, 4)))
-def test_paths_in_the_graph_are_the_dependencies_of_rnn_forward(T, kind):
-    """x_s -> ... -> y_t in the graph  <=>  y_t changes when x_s does, in rnn_forward."""
-    nodes, edges = unrolled_graph(T, kind)
-    ins, outs = steps(nodes, "x"), steps(nodes, "y")
-    D, H, O = 2, 3, 2
-    params = init_rnn(D, H, O, seed=3)
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((T, 1, D))
-    x[[t - 1 for t in range(1, T + 1) if t not in ins]] = 0.0   # no input: x_t = 0
-    h0 = rng.standard_normal((1, H))
-    y, _ = rnn_forward(params, x, h0)
-    sources = {f"x{s}": ("x", s) for s in ins} | {"h0": ("h0", 0)}
-    for name, (what, s) in sources.items():
-        x2, h02 = x.copy(), h0.copy()
-        if what == "x":
-            x2[s - 1] += 0.5
-        else:
-            h02 += 0.5
-        changed = np.any(np.abs(rnn_forward(params, x2, h02)[0] - y) > 1e-12, axis=(1, 2))
-        reach = reachable(edges, name)
-        for t in outs:
-            assert (f"y{t}" in reach) == bool(changed[t - 1]), (name, t)
-
-
-@pytest.mark.parametrize("kind, T", [("one-to-many", 4), ("encoder-decoder", 5)])
-def test_output_feedback_enters_the_next_step_through_W_xh(kind, T):
-    nodes, edges = unrolled_graph(T, kind, output_feedback=True)
-    ins, outs = steps(nodes, "x"), steps(nodes, "y")
-    fb = sorted((e.src.name, e.dst.name, e.weight) for e in edges if e.feedback)
-    want = sorted((f"y{t}", f"h{t + 1}", "W_xh") for t in outs if t < T and t + 1 not in ins)
-    assert fb == want and fb, fb
-    # Without feedback the same graph has none of these edges.
-    assert not any(e.feedback for e in unrolled_graph(T, kind)[1])
-
-
-@pytest.mark.parametrize("call, exc, match", [
-    (lambda: unrolled_graph(0), ValueError, "T must be >= 1, got 0"),
-    (lambda: unrolled_graph(2.0), TypeError, "T must be a positive int"),
-    (lambda: unrolled_graph(3, "one-to-one"), ValueError, "kind must be one of .*'one-to-one'"),
-    (lambda: unrolled_graph(1, "encoder-decoder"), ValueError, "T must be >= 2 for kind"),
-    (lambda: unrolled_graph(3, show_loss=1), TypeError, "show_loss must be True or False"),
-    (lambda: unrolled_graph(3, "many-to-many", output_feedback=True), ValueError,
-     "output_feedback .* got 'many-to-many'"),
-    (lambda: draw_unrolled_graph(3, highlight="W_yh"), ValueError, "highlight must be one of"),
-    (lambda: draw_unrolled_graph(3, ax="left"), TypeError, "ax must be a matplotlib Axes"),
-    (lambda: draw_unrolled_graph(4, reserve_steps=3), ValueError,
-     "reserve_steps must be >= T = 4, got 3"),
-    (lambda: draw_unrolled_graph(3, show_folded="yes"), TypeError, "show_folded must be True"),
-    (lambda: draw_graph_kinds(3, kinds="many-to-one"), ValueError, "kinds must be a non-empty"),
-    (lambda: draw_graph_kinds(3, kinds=["many"]), ValueError, "kind must be one of"),
-    (lambda: unrolled_graph_widget(1), ValueError, "T_max must be >= 2, got 1"),
-])
-def test_bad_arguments_are_refused(call, exc, match):
-    with pytest.raises(exc, match=match):
-        call()
-
-
 # ------------------------------------------------------------------ drawing
+
+def test_drawing_errors():
+    with pytest.raises(ValueError, match="highlight must be one of"):
+        draw_unrolled_graph(3, highlight="W_yh")
+    with pytest.raises(TypeError, match="ax must be a matplotlib Axes"):
+        draw_unrolled_graph(3, ax="left")
+
 
 @pytest.mark.parametrize("T, kind", cases(Ts=(1, 3, 6)))
 @pytest.mark.parametrize("show_loss, show_folded", [(True, True), (False, False)])
@@ -349,52 +232,9 @@ def test_frames_start_at_the_initial_values():
     assert f'src="data:image/png;base64,{data["png"][3]}"' in html   # (T=3, W_hh)
 
 
-@pytest.mark.parametrize("kwargs, exc, match", [
-    ({"initial": {"T": 9}}, ValueError, "is not one of"),
-    ({"T_values": []}, ValueError, "non-empty increasing"),
-    ({"T_values": [3, 2]}, ValueError, "non-empty increasing"),
-    ({"T_values": [0, 2]}, ValueError, "T_values"),
-    ({"T_values": [1, 2]}, ValueError, "encoder-decoder"),
-    ({"kinds": ["one-to-one"]}, ValueError, "kind must be one of"),
-    ({"highlights": [None]}, ValueError, "write 'none'"),
-    ({"highlights": ["W_zz"]}, ValueError, "highlight must be one of"),
-])
-def test_frames_refuse_bad_values(kwargs, exc, match):
-    with pytest.raises(exc, match=match):
-        unrolled_graph_frames(**kwargs)
-
-
-# ------------------------------------------------------------- memory plot
-
-def test_memory_plot_draws_the_given_numbers():
-    T = np.array([1, 10, 100])
-    h = (T + 1) * 2 * 3 * 8.0
-    x = T * 2 * 4 * 8.0
-    fig = plot_memory(T, {"h": h, "x": x}, 500.0, unit=1e3, unit_name="kB")
-    ax = fig.axes[0]
-    polys = [c for c in ax.collections if isinstance(c, PolyCollection)]
-    assert len(polys) == 2
-    # the top of the stack is the total, in the chosen unit
-    top = polys[1].get_paths()[0].vertices
-    for t, total in zip(T, (h + x) / 1e3):
-        assert np.isclose(top[np.isclose(top[:, 0], t), 1].max(), total)
-    (line,) = ax.lines
-    np.testing.assert_allclose(line.get_ydata(), 0.5)
-    assert ax.get_ylabel() == "memory (kB)" and ax.get_xlabel() == "number of steps T"
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["h", "x", "parameters (any T)"]
-
-
-@pytest.mark.parametrize("T, stored, pbytes, exc, match", [
-    (np.array([1.0, 2.0]), {"h": np.ones(2)}, 1.0, ValueError, "T must be a 1-d integer"),
-    (np.array([2, 1]), {"h": np.ones(2)}, 1.0, ValueError, "increasing"),
-    (np.array([1, 2]), {}, 1.0, TypeError, "stored must be a non-empty dict"),
-    (np.array([1, 2]), {"h": np.ones(3)}, 1.0, ValueError, r"stored\['h'\] must have shape"),
-    (np.array([1, 2]), {"h": -np.ones(2)}, 1.0, ValueError, "finite byte counts"),
-    (np.array([1, 2]), {"h": np.ones(2)}, np.nan, ValueError, "parameter_bytes must be"),
-])
-def test_memory_plot_refuses_bad_input(T, stored, pbytes, exc, match):
-    with pytest.raises(exc, match=match):
-        plot_memory(T, stored, pbytes)
+def test_frames_refuse_values_out_of_order():
+    with pytest.raises(ValueError, match="non-empty increasing"):
+        unrolled_graph_frames(T_values=[3, 2])
 
 
 def test_all_kinds_and_highlights_draw_without_error():

@@ -1,37 +1,15 @@
 r"""Figures of the chapter "Unrolling a recurrent network": the computational graph.
 
-The graph of an RNN run for ``T`` steps has one node per quantity of the
-forward pass, :math:`x_t`, :math:`h_t`, :math:`y_t` and the losses
-:math:`L_t`, and one edge per use of a parameter: :math:`W_{xh}` carries
-:math:`x_t` into :math:`h_t`, :math:`W_{hh}` carries :math:`h_{t-1}` into
-:math:`h_t` and :math:`W_{hy}` carries :math:`h_t` into :math:`y_t`. Every
-edge that is labelled with one matrix uses *that same matrix*: the figures
-give each matrix one colour so that the tying can be seen.
-
-:func:`unrolled_graph` builds the nodes and edges as plain data (what the
-figure shows, and what the tests check); :func:`draw_unrolled_graph` draws
-them. :func:`unrolled_graph_widget` redraws the graph for values chosen in a
-running notebook; :func:`unrolled_graph_frames` draws the same figure in
-advance for a few values, as sliders over frames, for the book, which has no
-kernel. The kinds of graph are
-
-``"many-to-many"``
-    an input and a loss at every step (e.g. next-character prediction);
-``"many-to-one"``
-    an input at every step, one output and loss at step ``T`` (e.g.
-    classifying a sequence, the adding problem);
-``"one-to-many"``
-    one input at step 1, an output and loss at every step (e.g. generating a
-    sequence from one vector);
-``"encoder-decoder"``
-    inputs at steps ``1 .. ceil(T/2)``, outputs and losses at the remaining
-    steps (e.g. the copy task). Drawn here with *one* set of weights reading
-    and then writing; the encoder-decoder of Cho et al. (2014) uses two RNNs.
+:func:`draw_unrolled_graph` draws the nodes and edges that
+:func:`bptt.plots.graph.unrolled_graph` lists, for one of its
+:data:`~bptt.plots.graph.KINDS`. Every edge that is labelled with one matrix
+uses *that same matrix*: the figures give each matrix one colour so that the
+tying can be seen. :func:`unrolled_graph_widget` redraws the graph for values
+chosen in a running notebook; :func:`unrolled_graph_frames` draws the same
+figure in advance for a few values, as sliders over frames, for the book,
+which has no kernel.
 """
 from __future__ import annotations
-
-from dataclasses import dataclass
-from typing import Mapping
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -40,21 +18,18 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch, Rectangle
 from matplotlib.path import Path
 
-from ..validate import check_positive_int
+from ..validate import check_axes
 from .frames import frame_slider
+from .graph import DX, KINDS, ROW, check_kind, unrolled_graph
 
-__all__ = ["KINDS", "HIGHLIGHTS", "Node", "Edge", "unrolled_graph", "draw_unrolled_graph",
-           "draw_graph_kinds", "unrolled_graph_widget", "unrolled_graph_frames",
-           "plot_memory"]
+__all__ = ["HIGHLIGHTS", "draw_unrolled_graph", "draw_graph_kinds", "unrolled_graph_widget",
+           "unrolled_graph_frames"]
 
-#: The graph shapes :func:`unrolled_graph` knows.
-KINDS = ("many-to-many", "many-to-one", "one-to-many", "encoder-decoder")
 #: What ``highlight`` may name: a shared matrix, or the arrays BPTT keeps.
 HIGHLIGHTS = (None, "W_xh", "W_hh", "W_hy", "memory")
 
-# Layout in data units (the axes have an equal aspect, so circles stay round).
-_DX = 1.5                                          # distance between steps
-_ROW = {"x": 0.0, "h": 1.4, "y": 2.8, "L": 4.0}    # height of each kind of node
+# Sizes in data units (the axes have an equal aspect, so circles stay round);
+# where the nodes sit is bptt.plots.graph's DX and ROW.
 _R = 0.36                                          # radius of an h node
 _HW, _HH = 0.36, 0.25                              # half width, half height of a box
 _FOLD_X = -2.9                                     # centre of the folded view
@@ -68,156 +43,10 @@ _FADED = "#C8C8C8"
 _LABEL_PT = 10                                     # font size of the matrix names on edges
 
 
-@dataclass(frozen=True)
-class Node:
-    """A node of the unrolled graph.
-
-    Attributes
-    ----------
-    role : str
-        ``"x"``, ``"h"``, ``"y"`` or ``"L"``.
-    t : int
-        The step: 1..T, or 0 for :math:`h_0`.
-    """
-
-    role: str
-    t: int
-
-    @property
-    def name(self) -> str:
-        """Short identifier such as ``"h3"``."""
-        return f"{self.role}{self.t}"
-
-    @property
-    def label(self) -> str:
-        """The mathtext label, e.g. ``$h_{3}$``."""
-        return f"${self.role}_{{{self.t}}}$"
-
-    @property
-    def xy(self) -> tuple[float, float]:
-        """Centre of the node in data coordinates."""
-        return (self.t * _DX, _ROW[self.role])
-
-
-@dataclass(frozen=True)
-class Edge:
-    """A directed edge ``src -> dst`` of the unrolled graph.
-
-    Attributes
-    ----------
-    src, dst : Node
-    weight : str or None
-        The parameter matrix the edge multiplies by (``"W_xh"``, ``"W_hh"``,
-        ``"W_hy"``), or None for the edge from an output to its loss.
-    feedback : bool
-        True for an output fed back as the next step's input (it then enters
-        through :math:`W_{xh}`).
-    """
-
-    src: Node
-    dst: Node
-    weight: str | None
-    feedback: bool = False
-
-
-def _check_kind(kind) -> str:
-    if kind not in KINDS:
-        raise ValueError(f"kind must be one of {list(KINDS)}, got {kind!r}")
-    return kind
-
-
-def _check_bool(name: str, value) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, got {type(value).__name__} {value!r}")
-    return bool(value)
-
-
 def _check_highlight(highlight):
     if highlight not in HIGHLIGHTS:
         raise ValueError(f"highlight must be one of {list(HIGHLIGHTS)}, got {highlight!r}")
     return highlight
-
-
-def _check_ax(ax):
-    if ax is not None and not isinstance(ax, Axes):
-        raise TypeError(f"ax must be a matplotlib Axes or None, got {type(ax).__name__}")
-    return ax
-
-
-def _input_output_steps(T: int, kind: str) -> tuple[list[int], list[int]]:
-    """The steps that have an input x_t and the steps that have an output y_t."""
-    every = list(range(1, T + 1))
-    if kind == "many-to-many":
-        return every, every
-    if kind == "many-to-one":
-        return every, [T]
-    if kind == "one-to-many":
-        return [1], every
-    n_in = (T + 1) // 2            # encoder-decoder: read the first half, write the rest
-    return every[:n_in], every[n_in:]
-
-
-def unrolled_graph(T: int, kind: str = "many-to-many", show_loss: bool = True,
-                   output_feedback: bool = False) -> tuple[list[Node], list[Edge]]:
-    r"""The nodes and edges of an RNN unrolled over ``T`` steps.
-
-    Parameters
-    ----------
-    T : int
-        Number of steps, >= 1 (>= 2 for ``"encoder-decoder"``).
-    kind : str
-        One of :data:`KINDS`: which steps have an input and which an output.
-    show_loss : bool
-        Include a loss node :math:`L_t` after every output :math:`y_t`.
-    output_feedback : bool
-        Feed each output :math:`y_t` back as the input of step ``t+1`` wherever
-        that step has no input of its own (generation). Only for
-        ``"one-to-many"`` and ``"encoder-decoder"``, whose later steps have no input.
-
-    Returns
-    -------
-    nodes : list of Node
-        :math:`h_0, \dots, h_T` (always), then :math:`x_t`, :math:`y_t` and
-        :math:`L_t` for the steps that have them.
-    edges : list of Edge
-        :math:`h_{t-1} \to h_t` (``W_hh``) for every t; :math:`x_t \to h_t`
-        (``W_xh``); :math:`h_t \to y_t` (``W_hy``); :math:`y_t \to L_t`
-        (no weight); and, with ``output_feedback``, :math:`y_t \to h_{t+1}`
-        (``W_xh``, ``feedback=True``).
-
-    Notes
-    -----
-    The graph is that of :math:`a_t = W_{hh} h_{t-1} + W_{xh} x_t + b_h`,
-    :math:`h_t = \tanh(a_t)`, :math:`y_t = W_{hy} h_t + b_y`: a step without
-    an input is one with :math:`x_t = 0`, which adds nothing to :math:`a_t`.
-    """
-    T = check_positive_int("T", T)
-    kind = _check_kind(kind)
-    show_loss = _check_bool("show_loss", show_loss)
-    output_feedback = _check_bool("output_feedback", output_feedback)
-    if kind == "encoder-decoder" and T < 2:
-        raise ValueError(f"T must be >= 2 for kind='encoder-decoder' (steps to read and "
-                         f"steps to write), got {T}")
-    if output_feedback and kind not in ("one-to-many", "encoder-decoder"):
-        raise ValueError("output_feedback needs steps without an input, so kind must be "
-                         f"'one-to-many' or 'encoder-decoder', got {kind!r}")
-    ins, outs = _input_output_steps(T, kind)
-
-    h = [Node("h", t) for t in range(T + 1)]
-    xs = {t: Node("x", t) for t in ins}
-    ys = {t: Node("y", t) for t in outs}
-    losses = {t: Node("L", t) for t in outs} if show_loss else {}
-    nodes = h + list(xs.values()) + list(ys.values()) + list(losses.values())
-
-    edges = [Edge(h[t - 1], h[t], "W_hh") for t in range(1, T + 1)]
-    edges += [Edge(xs[t], h[t], "W_xh") for t in ins]
-    edges += [Edge(h[t], ys[t], "W_hy") for t in outs]
-    edges += [Edge(ys[t], losses[t], None) for t in losses]
-    if output_feedback:
-        # y_t becomes x_{t+1}: it enters step t+1 through W_xh, like any input.
-        edges += [Edge(ys[t], h[t + 1], "W_xh", feedback=True)
-                  for t in outs if t < T and t + 1 not in xs]
-    return nodes, edges
 
 
 # ------------------------------------------------------------------ drawing
@@ -286,7 +115,7 @@ def _draw_edge(ax, start, end, weight, gid: str, highlight, dashed: bool = False
 def _draw_folded(ax, show_loss: bool, highlight):
     """The rolled-up graph: one cell whose W_hh edge loops back through a one-step delay."""
     x0 = _FOLD_X
-    pos = {role: (x0, _ROW[role]) for role in ("x", "h", "y", "L")}
+    pos = {role: (x0, ROW[role]) for role in ("x", "h", "y", "L")}
     roles = ("x", "h", "y", "L") if show_loss else ("x", "h", "y")
     for role in roles:
         label = f"${role}_t$" if role != "h" else r"$h_t$"
@@ -298,8 +127,8 @@ def _draw_folded(ax, show_loss: bool, highlight):
     # The self-loop leaves h_t on its left and re-enters it: the value computed
     # now is used at the next step, which the small black square (a delay) marks.
     ang_out, ang_in = np.deg2rad(140), np.deg2rad(220)
-    p0 = np.array([x0 + _R * np.cos(ang_out), _ROW["h"] + _R * np.sin(ang_out)])
-    p3 = np.array([x0 + _R * np.cos(ang_in), _ROW["h"] + _R * np.sin(ang_in)])
+    p0 = np.array([x0 + _R * np.cos(ang_out), ROW["h"] + _R * np.sin(ang_out)])
+    p3 = np.array([x0 + _R * np.cos(ang_in), ROW["h"] + _R * np.sin(ang_in)])
     p1, p2 = p0 + np.array([-0.75, 0.5]), p3 + np.array([-0.75, -0.5])
     colour = WEIGHT_COLOURS["W_hh"] if highlight in (None, "W_hh", "memory") else _FADED
     loop = FancyArrowPatch(path=Path([p0, p1, p2, p3], [Path.MOVETO] + [Path.CURVE4] * 3),
@@ -316,20 +145,20 @@ def _draw_folded(ax, show_loss: bool, highlight):
                    fontweight="bold" if highlight == "W_hh" else "normal")
     text.set_gid("folded:edge:W_hh:label")
     # "unroll": the arrow from the folded view to the unrolled one.
-    ax.add_patch(FancyArrowPatch((x0 + 0.75, _ROW["h"]), (-0.62, _ROW["h"]),
+    ax.add_patch(FancyArrowPatch((x0 + 0.75, ROW["h"]), (-0.62, ROW["h"]),
                                  arrowstyle="simple,head_width=0.9,head_length=0.7",
                                  mutation_scale=14, color="#999999", zorder=1,
                                  gid="folded:unroll"))
-    ax.text((x0 + 0.15) / 2, _ROW["h"] + 0.28, "unroll", ha="center", va="bottom",
+    ax.text((x0 + 0.15) / 2, ROW["h"] + 0.28, "unroll", ha="center", va="bottom",
             fontsize=9, color="#555555", style="italic")
 
 
 def _extent(steps: int, show_loss: bool, show_folded: bool, highlight) -> tuple:
     """``(left, right, bottom, top)`` in data units of a graph drawn for ``steps`` steps."""
     left = _FOLD_X - _R - 1.3 if show_folded else -0.7
-    right = steps * _DX + 1.0
-    top = _ROW["L" if show_loss else "y"] + 0.45
-    bottom = _ROW["x"] - (0.75 if highlight == "memory" else 0.4)
+    right = steps * DX + 1.0
+    top = ROW["L" if show_loss else "y"] + 0.45
+    bottom = ROW["x"] - (0.75 if highlight == "memory" else 0.4)
     return left, right, bottom, top
 
 
@@ -344,7 +173,7 @@ def draw_unrolled_graph(T: int, kind: str = "many-to-many", ax: Axes | None = No
     T : int
         Number of steps, >= 1 (>= 2 for ``"encoder-decoder"``).
     kind : str
-        One of :data:`KINDS`.
+        One of :data:`~bptt.plots.graph.KINDS`.
     ax : matplotlib Axes, optional
         Where to draw; by default a new figure sized to the graph.
     show_loss : bool
@@ -357,7 +186,7 @@ def draw_unrolled_graph(T: int, kind: str = "many-to-many", ax: Axes | None = No
     show_folded : bool
         Also draw the rolled-up graph, with its :math:`W_{hh}` loop, on the left.
     output_feedback : bool
-        Feed outputs back as inputs, see :func:`unrolled_graph`.
+        Feed outputs back as inputs, see :func:`bptt.plots.graph.unrolled_graph`.
     reserve_steps : int, optional
         Make the axes wide enough for this many steps (>= T), so that the frames
         of a slider over T line up. Default: T.
@@ -370,11 +199,10 @@ def draw_unrolled_graph(T: int, kind: str = "many-to-many", ax: Axes | None = No
     """
     nodes, edges = unrolled_graph(T, kind, show_loss, output_feedback)
     highlight = _check_highlight(highlight)
-    show_folded = _check_bool("show_folded", show_folded)
-    reserve = T if reserve_steps is None else check_positive_int("reserve_steps", reserve_steps)
+    reserve = T if reserve_steps is None else reserve_steps
     if reserve < T:
         raise ValueError(f"reserve_steps must be >= T = {T}, got {reserve}")
-    ax = _check_ax(ax)
+    ax = check_axes(ax)
 
     left, right, bottom, top = _extent(reserve, show_loss, show_folded, highlight)
     if ax is None:
@@ -421,7 +249,7 @@ def draw_graph_kinds(T: int = 4, kinds=KINDS, show_loss: bool = True,
     T : int
         Number of steps of every graph (>= 2 when ``"encoder-decoder"`` is drawn).
     kinds : sequence of str
-        Kinds from :data:`KINDS`, one panel each, row by row.
+        Kinds from :data:`~bptt.plots.graph.KINDS`, one panel each, row by row.
     show_loss : bool
         Draw the loss nodes.
     ncols : int
@@ -435,11 +263,11 @@ def draw_graph_kinds(T: int = 4, kinds=KINDS, show_loss: bool = True,
     if isinstance(kinds, str) or not len(kinds):
         raise ValueError(f"kinds must be a non-empty list of kinds from {list(KINDS)}, "
                          f"got {kinds!r}")
-    kinds = [_check_kind(k) for k in kinds]
-    ncols = min(check_positive_int("ncols", ncols), len(kinds))
+    kinds = [check_kind(k) for k in kinds]
+    ncols = min(ncols, len(kinds))
     nrows = -(-len(kinds) // ncols)
-    top = _ROW["L" if show_loss else "y"] + 0.45
-    fig = _graph_figure(T * _DX + 1.7, top - _ROW["x"] + 0.4, nrows, ncols)
+    top = ROW["L" if show_loss else "y"] + 0.45
+    fig = _graph_figure(T * DX + 1.7, top - ROW["x"] + 0.4, nrows, ncols)
     for ax in fig.axes[len(kinds):]:
         ax.remove()
     for kind, ax in zip(kinds, fig.axes):
@@ -501,7 +329,6 @@ def unrolled_graph_widget(T_max: int = 10):
     """
     import ipywidgets as widgets
 
-    T_max = check_positive_int("T_max", T_max)
     if T_max < 2:
         raise ValueError(f"T_max must be >= 2, got {T_max}")
     return widgets.interactive(
@@ -533,7 +360,7 @@ def unrolled_graph_frames(T_values=(2, 3, 4, 5, 6), kinds=KINDS,
         is among ``kinds``). The graph is laid out for the largest, so that
         every frame has the same size.
     kinds : sequence of str
-        Kinds from :data:`KINDS`.
+        Kinds from :data:`~bptt.plots.graph.KINDS`.
     highlights : sequence of str
         Each ``"none"`` or a name from :data:`HIGHLIGHTS`.
     initial : dict, optional
@@ -549,15 +376,9 @@ def unrolled_graph_frames(T_values=(2, 3, 4, 5, 6), kinds=KINDS,
     str
         The HTML fragment.
     """
-    T_values = [check_positive_int("T_values", T) for T in T_values]
+    T_values = list(T_values)
     if not T_values or any(b <= a for a, b in zip(T_values, T_values[1:])):
         raise ValueError(f"T_values must be a non-empty increasing sequence, got {T_values}")
-    kinds = [_check_kind(k) for k in kinds]
-    if "encoder-decoder" in kinds and T_values[0] < 2:
-        raise ValueError(f"T_values must be >= 2 with kind 'encoder-decoder', got {T_values}")
-    highlights = [h if h == "none" else _check_highlight(h) for h in highlights]
-    if None in highlights:
-        raise ValueError("highlights: write 'none' for no highlight, not None")
     reserve = T_values[-1]
 
     def draw(T, kind, highlight):
@@ -572,64 +393,3 @@ def unrolled_graph_frames(T_values=(2, 3, 4, 5, 6), kinds=KINDS,
              "one. With W_hh highlighted, the arrows from each state to the next are "
              "thick and every other arrow is faded."),
         initial=initial, dpi=dpi, colors=colors)
-
-
-def plot_memory(T, stored: Mapping[str, np.ndarray], parameter_bytes: float,
-                ax: Axes | None = None, unit: float = 1e6, unit_name: str = "MB") -> Figure:
-    r"""Memory kept for the backward pass against T, with the parameters' memory for scale.
-
-    Parameters
-    ----------
-    T : ndarray of int, shape (n,)
-        Numbers of steps, increasing.
-    stored : dict of str to ndarray, each shape (n,)
-        Bytes of each array kept for the backward pass at each T, e.g.
-        ``{"h (T+1, B, H)": ..., "x (T, B, D)": ...}``; stacked in the plot.
-    parameter_bytes : float
-        Bytes of all the parameters (independent of T): a horizontal line.
-    ax : matplotlib Axes, optional
-        Where to draw; by default a new figure.
-    unit, unit_name : float, str
-        The y-axis shows bytes / ``unit`` labelled ``unit_name``.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
-    T = np.asarray(T)
-    if T.ndim != 1 or T.size < 2 or not np.issubdtype(T.dtype, np.integer):
-        raise ValueError(f"T must be a 1-d integer array of shape (n,) with n >= 2, "
-                         f"got dtype {T.dtype} and shape {T.shape}")
-    if np.any(T < 1) or np.any(np.diff(T) <= 0):
-        raise ValueError("T must hold increasing values >= 1")
-    if not isinstance(stored, Mapping) or not stored:
-        raise TypeError(f"stored must be a non-empty dict of name -> bytes, got "
-                        f"{type(stored).__name__}")
-    series = {}
-    for name, values in stored.items():
-        values = np.asarray(values, dtype=float)
-        if values.shape != T.shape:
-            raise ValueError(f"stored[{name!r}] must have shape (n,) = {T.shape} like T, "
-                             f"got {values.shape}")
-        if not np.all(np.isfinite(values)) or np.any(values < 0):
-            raise ValueError(f"stored[{name!r}] must hold finite byte counts >= 0")
-        series[name] = values / unit
-    if not np.isfinite(parameter_bytes) or parameter_bytes < 0:
-        raise ValueError(f"parameter_bytes must be a finite number >= 0, got {parameter_bytes}")
-    ax = _check_ax(ax)
-    if ax is None:
-        _, ax = plt.subplots(layout="constrained")
-    fig = ax.figure
-
-    colours = ["#D55E00", "#0072B2", "#009E73", "#CC79A7"]
-    ax.stackplot(T, *series.values(), labels=list(series), colors=colours[:len(series)],
-                 alpha=0.75)
-    ax.plot(T, np.full(T.shape, parameter_bytes / unit), color="black", linestyle="--",
-            label="parameters (any T)")
-    ax.set_xlim(T[0], T[-1])
-    ax.set_ylim(0, None)
-    ax.set_xlabel("number of steps T")
-    ax.set_ylabel(f"memory ({unit_name})")
-    ax.set_title("What BPTT keeps, against the parameters")
-    ax.legend(loc="upper left")
-    return fig
