@@ -62,28 +62,14 @@ def test_controls_are_labelled_and_start_at_the_initial_values():
     assert " id=" not in html                       # no ids: several sliders per page are fine
 
 
-@pytest.mark.parametrize("kwargs, error, words", [
-    (dict(values={}), ValueError, "non-empty dict"),
-    (dict(values={"a": []}), ValueError, r"values\['a'\] is empty"),
-    (dict(values={"a b": [1]}), ValueError, "identifiers"),
-    (dict(values={"a": [1]}, alt=" "), ValueError, "alt must be"),
-    (dict(values={"a": [1]}, initial={"c": 1}), ValueError, "not in values"),
-    (dict(values={"a": [1, 2]}, initial={"a": 3}), ValueError, r"initial\['a'\] = 3"),
-    (dict(values={"a": list(range(10)), "b": list(range(10))}, max_frames=50), ValueError,
-     "100 frames"),
-    (dict(values={"a": [1]}, colors=1), ValueError, r"\[2, 256\]"),
-])
-def test_bad_arguments_are_named(kwargs, error, words):
-    kwargs = {"alt": "A line.", **kwargs}
-    with pytest.raises(error, match=words):
-        frame_slider(_draw, **kwargs)
+def test_value_error_names_the_bad_value():
+    with pytest.raises(ValueError, match=re.escape("initial['a'] = 3 is not one of")):
+        frame_slider(_draw, {"a": [1, 2]}, alt="A line.", initial={"a": 3})
 
 
-def test_draw_must_return_a_figure():
-    with pytest.raises(TypeError, match="return a matplotlib Figure"):
+def test_type_error_when_draw_returns_no_figure():
+    with pytest.raises(TypeError, match="draw must return a matplotlib Figure"):
         frame_slider(lambda a: None, {"a": [1]}, alt="x")
-    with pytest.raises(TypeError, match="draw must be a function"):
-        frame_slider(3, {"a": [1]}, alt="x")
 
 
 def test_show_widget_adds_the_frames_for_the_html_book():

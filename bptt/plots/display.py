@@ -49,7 +49,8 @@ from matplotlib.figure import Figure
 
 from ..validate import check_positive_int
 
-__all__ = ["RichOutput", "animation_frames", "palette_frames", "show_animation", "show_widget"]
+__all__ = ["RichOutput", "animation_frames", "palette_png", "palette_frames", "show_animation",
+           "show_widget"]
 
 PNG = "image/png"
 HTML = "text/html"
@@ -80,9 +81,31 @@ def _accessible_player(player: str) -> str:
                   f'aria-label="Animation frame"', player)
 
 
-def _palette_png(b64: str, colors: int) -> str:
-    """Re-encode one base64 PNG as a base64 palette PNG of at most ``colors`` colours."""
-    frame = Image.open(io.BytesIO(base64.b64decode(b64.replace("\\\n", "")))).convert("RGBA")
+def _check_colors(colors) -> int:
+    """The size of a PNG palette, in ``[2, 256]``."""
+    colors = check_positive_int("colors", colors)
+    if not 2 <= colors <= 256:
+        raise ValueError(f"colors must be in [2, 256] (a PNG palette), got {colors}")
+    return colors
+
+
+def _check_alt(alt) -> str:
+    """Alternative text, for screen readers: a non-empty description of the image."""
+    if not isinstance(alt, str) or not alt.strip():
+        raise ValueError(f"alt must be a non-empty description of the image, got {alt!r}")
+    return alt.strip()
+
+
+def palette_png(png: bytes, colors: int = 64) -> str:
+    """A PNG re-encoded as a palette PNG of at most ``colors`` colours, base64.
+
+    The one encoder of every stored frame: an animation player's
+    (:func:`palette_frames`) and a frame slider's
+    (:func:`bptt.plots.frames.frame_slider`). A figure of a few flat colours
+    and their anti-aliased shades looks the same with 64 colours, and weighs
+    several times less than as 32-bit RGBA.
+    """
+    frame = Image.open(io.BytesIO(png)).convert("RGBA")
     # Composite on white first: quantising keeps no alpha, and a transparent
     # pixel must not turn black.
     opaque = Image.alpha_composite(Image.new("RGBA", frame.size, "white"), frame).convert("RGB")
@@ -105,18 +128,14 @@ def palette_frames(player: str, colors: int = 64) -> str:
     Returns
     -------
     str
-        The same player, each frame an 8-bit palette PNG instead of a 32-bit
-        RGBA one. A figure of a few flat colours and their anti-aliased shades
-        looks the same with 64 colours, and its frames are several times
-        lighter, and so are the notebook and the page.
+        The same player, each frame an 8-bit palette PNG (:func:`palette_png`)
+        instead of a 32-bit RGBA one: several times lighter, and so are the
+        notebook and the page.
     """
-    if not isinstance(player, str):
-        raise TypeError(f"player must be the HTML of to_jshtml(), got {type(player).__name__}")
-    colors = check_positive_int("colors", colors)
-    if not 2 <= colors <= 256:
-        raise ValueError(f"colors must be in [2, 256] (a PNG palette), got {colors}")
+    colors = _check_colors(colors)
     out, n = _JS_FRAME.subn(
-        lambda m: "data:image/png;base64," + _palette_png(m.group(1), colors), player)
+        lambda m: "data:image/png;base64," + palette_png(
+            base64.b64decode(m.group(1).replace("\\\n", "")), colors), player)
     if n == 0:   # matplotlib changed its template: say so rather than keep big frames
         raise RuntimeError("found no PNG frame in the player: is it the output of to_jshtml()?")
     return out
@@ -173,12 +192,6 @@ def _check_animation(anim) -> Animation:
         raise TypeError(f"anim must be a matplotlib.animation.Animation, "
                         f"got {type(anim).__name__}")
     return anim
-
-
-def _check_alt(alt) -> str:
-    if not isinstance(alt, str) or not alt.strip():
-        raise ValueError(f"alt must be a non-empty description of the image, got {alt!r}")
-    return alt.strip()
 
 
 def animation_frames(anim: Animation) -> list[np.ndarray]:
@@ -272,8 +285,6 @@ def show_animation(anim: Animation, *, alt: str, stills: int = 4, ncols: int = 2
     picked = [frames[i] for i in _still_indices(len(frames), stills)]
     if player is None:
         player = anim.to_jshtml()
-    elif not isinstance(player, str):
-        raise TypeError(f"player must be None or the HTML of a player, got {type(player).__name__}")
     player = _accessible_player(_CDN_LINK.sub("", player))
     player, n_subs = _ANIM_IMG.subn(
         lambda m: f'<img id="{m.group(1)}" alt="{html.escape(alt, quote=True)}">', player)

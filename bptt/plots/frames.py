@@ -11,12 +11,12 @@ where the live version runs. :func:`bptt.plots.display.show_widget` puts it
 beside the live widget: JupyterLab with a kernel shows the widget, the HTML
 book shows the frames, the PDF a still.
 
-Frames are palette PNGs (as in :func:`bptt.plots.display.palette_frames`): a
-few flat colours, so each frame weighs a few tens of kilobytes.
+Frames are palette PNGs (:func:`bptt.plots.display.palette_png`, the encoder
+of an animation's frames too): a few flat colours, so each frame weighs a few
+tens of kilobytes.
 """
 from __future__ import annotations
 
-import base64
 import html
 import io
 import itertools
@@ -24,9 +24,8 @@ import json
 
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
-from PIL import Image
 
-from ..validate import check_positive_int
+from .display import _check_alt, _check_colors, palette_png
 
 __all__ = ["frame_slider", "LIVE_NOTE"]
 
@@ -56,31 +55,11 @@ _SCRIPT = """<script>
 
 
 def _png_base64(fig: Figure, dpi, colors: int) -> str:
-    """The figure as a base64 palette PNG on white."""
+    """The figure as a base64 palette PNG on white; the figure is closed."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi)
     plt.close(fig)
-    rgb = Image.open(io.BytesIO(buf.getvalue())).convert("RGBA")
-    opaque = Image.alpha_composite(Image.new("RGBA", rgb.size, "white"), rgb).convert("RGB")
-    out = io.BytesIO()
-    opaque.quantize(colors=colors, method=Image.Quantize.MEDIANCUT).save(
-        out, format="png", optimize=True)
-    return base64.b64encode(out.getvalue()).decode("ascii")
-
-
-def _check_values(values: dict) -> dict[str, list]:
-    if not isinstance(values, dict) or not values:
-        raise ValueError(f"values must be a non-empty dict of parameter name to the values "
-                         f"to pre-render, got {values!r}")
-    checked = {}
-    for name, vals in values.items():
-        if not isinstance(name, str) or not name.isidentifier():
-            raise ValueError(f"values: parameter names must be identifiers, got {name!r}")
-        vals = list(vals)
-        if not vals:
-            raise ValueError(f"values[{name!r}] is empty: give at least one value")
-        checked[name] = vals
-    return checked
+    return palette_png(buf.getvalue(), colors)
 
 
 def frame_slider(draw, values: dict, *, alt: str, initial: dict | None = None,
@@ -114,9 +93,10 @@ def frame_slider(draw, values: dict, *, alt: str, initial: dict | None = None,
     Returns
     -------
     str
-        An HTML fragment (the notebook cell supplies the caption): the image, one labelled ``<input type="range">`` per
-        parameter with the current value beside it, a note saying where the
-        live widget runs, and a short script that swaps the frames.
+        An HTML fragment (the notebook cell supplies the caption): the image,
+        one labelled ``<input type="range">`` per parameter with the current
+        value beside it, a note saying where the live widget runs, and a short
+        script that swaps the frames.
 
     Notes
     -----
@@ -126,23 +106,18 @@ def frame_slider(draw, values: dict, *, alt: str, initial: dict | None = None,
     the number of values of parameter :math:`k`, the order of
     ``itertools.product``.
     """
-    if not callable(draw):
-        raise TypeError(f"draw must be a function returning a Figure, got {type(draw).__name__}")
-    values = _check_values(values)
-    if not isinstance(alt, str) or not alt.strip():
-        raise ValueError(f"alt must be a non-empty description of the image, got {alt!r}")
-    colors = check_positive_int("colors", colors)
-    if not 2 <= colors <= 256:
-        raise ValueError(f"colors must be in [2, 256] (a PNG palette), got {colors}")
+    values = {name: list(vals) for name, vals in values.items()}
+    alt, colors = _check_alt(alt), _check_colors(colors)
     n_frames = 1
     for vals in values.values():
         n_frames *= len(vals)
-    if n_frames > check_positive_int("max_frames", max_frames):
-        raise ValueError(f"values make {n_frames} frames, more than max_frames={max_frames}")
+    if not values or not 1 <= n_frames <= max_frames:
+        raise ValueError(f"values make {n_frames} frames: give at least one parameter and "
+                         f"one value of each, and at most max_frames={max_frames} frames")
     initial = dict(initial or {})
-    unknown = set(initial) - set(values)
-    if unknown:
-        raise ValueError(f"initial names parameters not in values: {sorted(unknown)}")
+    if set(initial) - set(values):
+        raise ValueError(f"initial names parameters not in values: "
+                         f"{sorted(set(initial) - set(values))}")
     labels = {name: name for name in values} | dict(labels or {})
     start = {}
     for name, vals in values.items():
@@ -174,7 +149,7 @@ def frame_slider(draw, values: dict, *, alt: str, initial: dict | None = None,
         first = first * len(values[n]) + start[n]
     return (
         '<div class="bptt-frames">'
-        f'<img class="bptt-frame" alt="{html.escape(alt.strip(), quote=True)}" '
+        f'<img class="bptt-frame" alt="{html.escape(alt, quote=True)}" '
         f'src="data:image/png;base64,{png[first]}">'
         f'<div class="bptt-controls">{controls}</div>'
         f'<p class="bptt-live-note">{LIVE_NOTE}</p>'
