@@ -39,7 +39,7 @@ a module (the chapter that teaches it in brackets):
 ``bptt.checks.check_rnn_forward`` after a plain ``import bptt``):
 
 - :mod:`bptt.plots`: the book's figures and widgets (matplotlib, ipywidgets)
-- :mod:`bptt.checks`, :mod:`bptt.homework_checks`: the students' self-checks
+- :mod:`bptt.checks`: the students' self-checks, one module a topic on one harness
 
 **Course tooling** (:mod:`bptt.course`: releasing and grading assignments) is
 never imported by ``import bptt``.
@@ -63,7 +63,7 @@ from .rnn import PARAM_KEYS, init_rnn, rnn_backward, rnn_forward, rnn_step_forwa
 #: Subpackages and modules loaded on first attribute access (PEP 562), so that
 #: ``import bptt`` needs numpy only: matplotlib and ipywidgets come with the
 #: figures, the self-checks with the first check.
-_LAZY = ("checks", "homework_checks", "plots")
+_LAZY = ("checks", "plots")
 
 __all__ = [
     "PARAM_KEYS",
@@ -85,7 +85,7 @@ __all__ = [
 
 
 def __getattr__(name: str):
-    """Import ``bptt.checks``, ``bptt.homework_checks`` or ``bptt.plots`` on first use."""
+    """Import ``bptt.checks`` or ``bptt.plots`` on first use."""
     if name in _LAZY:
         return _importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -65,7 +65,7 @@ def test_import_bptt_needs_numpy_only():
     # ipywidgets, the self-checks or the course tooling.
     code = ("import sys, bptt\n"
             "bad = [m for m in sys.modules if m.startswith(('matplotlib', 'ipywidgets', "
-            "'PIL', 'bptt.checks', 'bptt.homework_checks', 'bptt.plots', 'bptt.course'))]\n"
+            "'PIL', 'bptt.checks', 'bptt.plots', 'bptt.course'))]\n"
             "assert not bad, bad\n")
     subprocess.run([sys.executable, "-c", code], check=True)
 
@@ -73,7 +73,7 @@ def test_import_bptt_needs_numpy_only():
 def test_checks_and_plots_load_on_first_use():
     code = ("import sys, bptt\n"
             "assert callable(bptt.checks.check_rnn_forward)\n"
-            "assert callable(bptt.homework_checks.check_return_dh)\n"
+            "assert callable(bptt.checks.check_return_dh)\n"
             "assert bptt.plots.display.show_widget\n"
             "assert 'matplotlib' in sys.modules\n"
             "assert {'checks', 'plots'} <= set(dir(bptt))\n"

@@ -18,7 +18,11 @@ __all__ = ["prepare_check"]
 #: Only modules of functions: reloading one that defines classes (bptt.data,
 #: bptt.optim) would break ``isinstance`` for the objects the notebook holds.
 _RELOADED = ("bptt.validate", "bptt.rnn", "bptt.clip", "bptt.gradcheck", "bptt.losses",
-             "bptt.spectral", "bptt.dynamics", "bptt.checks", "bptt.homework_checks")
+             "bptt.spectral", "bptt.dynamics",
+             "bptt.checks._harness", "bptt.checks._compare", "bptt.checks._rnn",
+             "bptt.checks._bptt", "bptt.checks.forward", "bptt.checks.backward",
+             "bptt.checks.finite_differences", "bptt.checks.clipping", "bptt.checks.dynamics",
+             "bptt.checks.char_model", "bptt.checks")
 
 
 def prepare_check(namespace: dict, names) -> None:
