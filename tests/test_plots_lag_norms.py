@@ -194,12 +194,14 @@ def test_draw_lag_norms_with_references_and_bound(rho, input_scale, kind, T):
 
 @pytest.mark.parametrize("rho", [0.4, 1.0, 2.2])
 @pytest.mark.parametrize("T", [1, 7, 15])
-def test_draw_lag_norms_alone_draws_the_core_norms(rho, T):
-    fig = draw_lag_norms(rho, 0.5, T=T, seed=1, reference_radii=(), bound=False, ylim=None,
-                         ylabel="ratio", **SMALL)
+@pytest.mark.parametrize("input_scale", [0.5, 2.0])
+def test_draw_lag_norms_alone_draws_the_core_norms(rho, T, input_scale):
+    fig = draw_lag_norms(rho, input_scale, T=T, seed=1, reference_radii=(), bound=False,
+                         ylim=None, ylabel="ratio", **SMALL)
     ax = fig.axes[0]
     (line,) = [ln for ln in ax.get_lines() if ln.get_label() == "measured"]
-    np.testing.assert_allclose(line.get_ydata(), experiment(rho, 0.5, T=T, seed=1)["norm"])
+    np.testing.assert_allclose(line.get_ydata(),
+                               experiment(rho, input_scale, T=T, seed=1)["norm"])
     np.testing.assert_array_equal(line.get_xdata(), np.arange(T + 1))
     assert len(ax.get_lines()) == 2 and not ax.texts      # the curve and the line at 1
     assert ax.get_legend() is None and ax.get_ylabel() == "ratio"
