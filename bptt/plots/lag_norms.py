@@ -57,14 +57,19 @@ _REFERENCE = dict(color="#bbbbbb", linewidth=1.0, zorder=1)
 _ONE = dict(color="#888888", linewidth=0.8, zorder=1)        # the line at 1
 
 
+def _below_one(rho: float) -> bool:
+    """Whether a measured radius is below 1 by more than rounding (a matrix rescaled
+    to 1 may measure 0.9999999999999998)."""
+    return rho < 1 - 1e-9
+
+
 def radius_colours(radii: Sequence[float]) -> list:
     """One colour per radius, in order: radii below 1 in blues, the others in reds.
 
     The shades deepen along each group, in the order given, from light to
-    dark. A radius within rounding of 1 (a matrix rescaled to 1 may measure
-    0.9999999999999998) counts as 1.
+    dark. A radius within rounding of 1 counts as 1.
     """
-    below = [r < 1 - 1e-9 for r in radii]
+    below = [_below_one(r) for r in radii]
     shades = {}
     for is_below, cmap in ((True, "Blues"), (False, "Reds")):
         n = below.count(is_below)
@@ -280,7 +285,7 @@ def draw_lag_norms(rho: float, input_scale: float = 1.0, *, T: int = 100,
         ax.plot(lag, res["sigma_max"] ** lag, label=r"bound $\sigma_{\max}^\tau$",
                 **CURVE_STYLES["bound"])
         ax.plot(lag, res["rho"] ** lag, label=r"$\rho^\tau$", **CURVE_STYLES["rate"])
-    colour = "tab:blue" if res["rho"] < 1 - 1e-9 else "tab:red"
+    colour = "tab:blue" if _below_one(res["rho"]) else "tab:red"
     ax.plot(lag, _on_log_axis(res["norm"], ylim), color=colour, linewidth=2.2,
             label="measured")
     _log_axis(ax, ylim, T, LAG_XLABEL, ylabel)
