@@ -290,6 +290,62 @@ def bwd_dx_shaped_like_h(params, x, h, dy, truncate=None):
     return {**g, "x": dx, "h0": dh_next}
 
 
+def bwd_why_with_previous_state(params, x, h, dy, truncate=None):
+    g, dx, dh_next = _start(params, x, h)
+    for t in reversed(range(x.shape[0])):
+        g["W_hy"] += dy[t].T @ h[t]                    # bug: h[t] is the state before the step
+        g["b_y"] += dy[t].sum(axis=0)
+        da = (1 - h[t + 1] ** 2) * (dy[t] @ params["W_hy"] + dh_next)
+        g["W_xh"] += da.T @ x[t]
+        g["W_hh"] += da.T @ h[t]
+        g["b_h"] += da.sum(axis=0)
+        dx[t] = da @ params["W_xh"]
+        dh_next = da @ params["W_hh"]
+    return {**g, "x": dx, "h0": dh_next}
+
+
+def bwd_bias_sums_without_axis(params, x, h, dy, truncate=None):
+    g, dx, dh_next = _start(params, x, h)
+    for t in reversed(range(x.shape[0])):
+        g["W_hy"] += dy[t].T @ h[t + 1]
+        g["b_y"] += dy[t].sum()                        # bug: no axis, one number for all O
+        da = (1 - h[t + 1] ** 2) * (dy[t] @ params["W_hy"] + dh_next)
+        g["W_xh"] += da.T @ x[t]
+        g["W_hh"] += da.T @ h[t]
+        g["b_h"] += np.sum(da)                         # bug: no axis, one number for all H
+        dx[t] = da @ params["W_xh"]
+        dh_next = da @ params["W_hh"]
+    return {**g, "x": dx, "h0": dh_next}
+
+
+def bwd_b_y_one_number(params, x, h, dy, truncate=None):
+    grads = backward_per_sample(params, x, h, dy, truncate)
+    grads["b_y"] = dy.sum()                            # bug: sums every axis, O included
+    return grads
+
+
+def bwd_h0_as_zeros(params, x, h, dy, truncate=None):
+    g, dx, dh_next = _start(params, x, h)
+    for t in reversed(range(x.shape[0])):
+        g["W_hy"] += dy[t].T @ h[t + 1]
+        g["b_y"] += dy[t].sum(axis=0)
+        da = (1 - h[t + 1] ** 2) * (dy[t] @ params["W_hy"] + dh_next)
+        h_prev = h[t] if t > 0 else np.zeros_like(h[0])   # bug: "the state before step 1 is 0"
+        g["W_xh"] += da.T @ x[t]
+        g["W_hh"] += da.T @ h_prev
+        g["b_h"] += da.sum(axis=0)
+        dx[t] = da @ params["W_xh"]
+        dh_next = da @ params["W_hh"]
+    return {**g, "x": dx, "h0": dh_next}
+
+
+def bwd_mean_over_time(params, x, h, dy, truncate=None):
+    """The gradient of a loss "averaged over time": dy is already the gradient of the mean."""
+    grads = backward_per_sample(params, x, h, dy, truncate)
+    T = x.shape[0]
+    return {k: (v / T if k in params else v) for k, v in grads.items()}
+
+
 # (wrong function, the key it must name, the cause it must give): all regexes.
 BACKWARD_MISTAKES = [
     (bwd_transposed_whh, r"wrong: W_hh\b", r"transpose of the right value"),
@@ -311,6 +367,15 @@ BACKWARD_MISTAKES = [
     (bwd_no_h0, r"misses the key\(s\) \['h0'\]", r"h0 missing"),
     (bwd_minus_instead_of_plus, r"wrong: W_hy, b_y;", r"wrong sign"),
     (bwd_h0_is_delta, r"wrong: h0;", r"h0 gradient is delta_1"),
+    (bwd_why_with_previous_state, r"wrong: W_hy;", r"dW_hy pairs dy_t with h_\{t-1\} instead of "
+                                                   r"h_t"),
+    (bwd_bias_sums_without_axis, r"wrong: b_h, b_y;", r"every entry is the same number, the sum "
+                                                      r"of all the entries.*a sum with no axis"),
+    (bwd_b_y_one_number, r"b_y must be an array of shape \(O,\) = \(6,\), got one number",
+     r"a sum or mean with no axis"),
+    (bwd_h0_as_zeros, r"wrong: W_hh;", r"dW_hh uses zeros where h_0 belongs"),
+    (bwd_mean_over_time, r"wrong: W_xh, W_hh, b_h, W_hy, b_y; right: x, h0",
+     r"exactly 0\.25 times the right value: 1/T, divided by the number of steps T = 4"),
 ]
 
 
@@ -323,14 +388,15 @@ def test_backward_refuses_each_mistake_and_names_key_and_cause(fn, key, cause):
     assert msg.startswith("rnn_backward is wrong for (T, B, D, H, O) = ")
     assert re.search(key, msg), msg
     # The cause is on a "Probable cause" line, or on the line naming a wrong shape or key.
-    assert re.search(r"(Probable cause \([^)]*\): |must have shape|misses the key)[^\n]*"
+    assert re.search(r"(Probable cause \([^)]*\): |must have shape|must be an array|misses the "
+                     r"key)[^\n]*"
                      + r"(\n  [^\n]*)?" + cause, msg), msg
 
 
 def test_backward_message_shows_sizes_error_and_entries():
     with pytest.raises(AssertionError) as info:
         check_rnn_backward(bwd_no_dtanh)
-    msg = str(info.value)
+    msg = info.value.details()            # the whole report: the message shows its first lines
     assert "(T, B, D, H, O) = (4, 3, 2, 5, 6), nonzero h0" in msg
     assert re.search(r"W_hh, shape \(H, H\) = \(5, 5\): relative error \d\.\d\de-\d\d", msg)
     assert re.search(r"index\s+expected\s+got", msg)
@@ -363,6 +429,115 @@ def test_backward_right_only_when_D_equals_H_is_refused():
     msg = str(info.value)
     assert "x must have shape (T, B, D) = (4, 3, 2), got (4, 3, 5)" in msg
     assert "It is right only when D == H" in msg
+
+
+def test_h0_replaced_by_zeros_is_not_named_a_missing_step():
+    """Leaving out step 1 changes every gradient; zeros for h0 change dW_hh alone."""
+    with pytest.raises(AssertionError) as info:
+        check_rnn_backward(bwd_h0_as_zeros)
+    assert "step 1 is missing" not in info.value.details()
+    assert "It is right only when h0 = 0" in str(info.value)
+
+
+def test_step_1_left_out_is_still_named():
+    def skips_step_1(params, x, h, dy, truncate=None):
+        g, dx, dh_next = _start(params, x, h)
+        for t in reversed(range(1, x.shape[0])):      # bug: stops before t = 0
+            g["W_hy"] += dy[t].T @ h[t + 1]
+            g["b_y"] += dy[t].sum(axis=0)
+            da = (1 - h[t + 1] ** 2) * (dy[t] @ params["W_hy"] + dh_next)
+            g["W_xh"] += da.T @ x[t]
+            g["W_hh"] += da.T @ h[t]
+            g["b_h"] += da.sum(axis=0)
+            dx[t] = da @ params["W_xh"]
+            dh_next = da @ params["W_hh"]
+        return {**g, "x": dx, "h0": dh_next}
+    with pytest.raises(AssertionError, match=r"Probable cause \(W_xh, W_hh, b_h, W_hy, b_y, x, "
+                                             r"h0\): step 1 is missing"):
+        check_rnn_backward(skips_step_1)
+
+
+def bwd_outer_products(params, x, h, dy, truncate=None):
+    g, dx, dh_next = _start(params, x, h)
+    for t in reversed(range(x.shape[0])):
+        g["W_hy"] += dy[t].T @ h[t + 1]
+        g["b_y"] += dy[t].sum(axis=0)
+        da = (1 - h[t + 1] ** 2) * (dy[t] @ params["W_hy"] + dh_next)
+        g["W_xh"] += np.outer(da, x[t])                # bug: flattens the batch
+        g["W_hh"] += np.outer(da, h[t])
+        g["b_h"] += da.sum(axis=0)
+        dx[t] = da @ params["W_xh"]
+        dh_next = da @ params["W_hh"]
+    return {**g, "x": dx, "h0": dh_next}
+
+
+def test_np_outer_behind_a_broadcast_error_is_named():
+    with pytest.raises(AssertionError) as info:
+        check_rnn_backward(bwd_outer_products)
+    msg = str(info.value)
+    assert msg.startswith("rnn_backward raised ValueError: operands could not be broadcast")
+    assert msg.splitlines()[1].startswith("  Probable cause: np.outer flattens its arguments")
+    assert 'at the line: g["W_xh"] += np.outer(da, x[t])' in msg
+
+
+def test_np_outer_is_named_from_the_shapes_when_the_line_is_unknown():
+    from bptt.checks._rnn import rnn_exception_hint
+    exc = ValueError("operands could not be broadcast together with shapes (5,2) (15,6) (5,2) ")
+    assert rnn_exception_hint(exc).startswith("np.outer flattens")
+    assert rnn_exception_hint(exc, "g = g + tmp").startswith("np.outer flattens")
+    exc = ValueError("operands could not be broadcast together with shapes (3,5) (5,5) ")
+    assert not rnn_exception_hint(exc, "a = h + b").startswith(("np.outer", "`*`"))
+
+
+def bwd_grads_kept_in_a_default(params, x, h, dy, truncate=None, grads={}):  # noqa: B006
+    """Accumulates into a dict made once, when the function is defined (never reset)."""
+    for k, v in backward_per_sample(params, x, h, dy, truncate).items():
+        if k in grads and grads[k].shape == v.shape:
+            grads[k] += v
+        else:
+            grads[k] = v
+    return grads
+
+
+_KEPT: dict = {}
+
+
+def bwd_grads_kept_in_the_module(params, x, h, dy, truncate=None):
+    """Reuses one module-level buffer per gradient ("saves allocations")."""
+    g = backward_per_sample(params, x, h, dy, truncate)
+    out = {}
+    for k in params:
+        out[k] = _KEPT.setdefault((k, g[k].shape, g[k].dtype), np.empty_like(g[k]))
+        out[k][...] = g[k]
+    return {**out, "x": g["x"], "h0": g["h0"]}
+
+
+@pytest.mark.parametrize("fn, evidence", [
+    (bwd_grads_kept_in_a_default, r"grads of the first call is grads of the second; the second "
+                                  r"call changed grads\['W_xh'\]"),
+    (bwd_grads_kept_in_the_module, r"grads\['W_xh'\] of the first call is grads\['W_xh'\] of the "
+                                   r"second$"),
+])
+def test_gradients_kept_between_calls_are_refused(fn, evidence):
+    with pytest.raises(AssertionError) as info:
+        check_rnn_backward(fn)
+    first, second = str(info.value).splitlines()
+    assert first.startswith("rnn_backward is wrong for (T, B, D, H, O) = (4, 3, 2, 5, 6), "
+                            "nonzero h0: it returns the same ")
+    assert "kept between calls" in first
+    assert second.startswith("  called twice on the same problem, with new copies of the same "
+                             "arguments: ")
+    assert re.search(evidence, second), second
+
+
+def test_outputs_that_share_memory_are_refused():
+    def h0_a_view_of_h(params, x, h, dy, truncate=None, *, return_dh=False):
+        g = rnn_backward(params, x, h, dy, return_dh=True)
+        g["h0"] = g["h"][0]                           # one array seen twice
+        return g
+    with pytest.raises(AssertionError, match=r"the returned grads\['h0'\] and grads\['h'\] "
+                                             r"share memory"):
+        check_return_dh(h0_a_view_of_h)
 
 
 def test_checks_are_deterministic():

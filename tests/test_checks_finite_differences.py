@@ -127,8 +127,8 @@ def test_numerical_gradient_accepts_right_implementations(fn):
     (numgrad_flattened, r"result must have shape \(2, 3\), got \(6,\)\. Return an array shaped"),
     (numgrad_over_eps, r"twice the centred difference.*divide by 2 eps"),
     (numgrad_copy, r"reads x through a closure"),
-    (numgrad_first_axis, r"(?s)x of shape \(2, 3\).*It is right for x of shape \(4,\), wrong"
-                         r".*right only for 1-D x"),
+    (numgrad_first_axis, r"(?s)x of shape \(2, 3\).*right only for 1-D x.*It is right for x of "
+                         r"shape \(4,\), wrong"),
     (numgrad_fixed_step, r"a step much smaller than eps instead of eps = 0.1"),
 ])
 def test_numerical_gradient_refuses_mistakes(fn, message):
@@ -175,6 +175,19 @@ def _check_forward_difference(backward, params, x, target, eps=1e-6):
     return errs
 
 
+def _check_summed_over_time(backward, params, x, target, eps=1e-6):
+    """Differentiates the squared error summed over time (a mean per step), not mse_loss."""
+    def loss(_):
+        y = bptt.rnn_forward(params, x)[0]
+        return float(np.sum(np.mean((y - target) ** 2, axis=(1, 2))))
+    y, h = bptt.rnn_forward(params, x)
+    grads = backward(params, x, h, mse_loss(y, target)[1])
+    errs = {k: rel_error(grads[k], numerical_gradient(loss, params[k], eps))
+            for k in bptt.PARAM_KEYS}
+    errs["x"] = rel_error(grads["x"], numerical_gradient(loss, x, eps))
+    return errs
+
+
 def _check_modifies(backward, params, x, target, eps=1e-6):
     x += 1.0
     return gradient_check(backward, params, x, target, eps)
@@ -189,6 +202,9 @@ def _check_missing_key(backward, params, x, target, eps=1e-6):
 @pytest.mark.parametrize("fn, match", [
     (_check_zero, r"does not catch a transposed W_hh gradient"),
     (_check_forward_difference, r"rejects the package's correct rnn_backward"),
+    (_check_summed_over_time, r"rejects the package's correct rnn_backward: every key has the "
+                              r"same relative error 0\.5, which is what one constant factor 3 "
+                              r"\(= T here\)"),
     (_check_modifies, r"modified its argument x \(18 of 18 entries changed\) in place"),
     (_check_missing_key, r"must return a dict with the keys"),
 ])

@@ -108,12 +108,15 @@ def test_forward_accepts_right_implementations(fn):
 
 
 @pytest.mark.parametrize("bug, message", [
-    ("untransposed", r"(?s)wrong: h, y.*W_hh is used untransposed"),
-    ("ignore_h0", r"(?s)wrong: h, y.*h0 is ignored.*right only when h0 = 0"),
-    ("no_bias", r"(?s)wrong: h, y.*b_h is missing"),
-    ("no_tanh", r"(?s)wrong: h, y.*tanh is missing"),
-    ("drop_last", r"(?s)wrong: h, y.*wrong at h\[4\] only.*last step is not computed"),
-    ("y_from_prev", r"(?s)wrong: y; right: h.*y_t is computed from h_\{t-1\}"),
+    ("untransposed", r"(?s)Probable cause \(h, y\): W_hh is used untransposed.*wrong: h, y"),
+    ("ignore_h0", r"(?s)Probable cause \(h, y\): h0 is ignored.*right only when h0 = 0.*wrong: "
+                  r"h, y"),
+    ("no_bias", r"(?s)Probable cause \(h, y\): b_h is missing.*wrong: h, y"),
+    ("no_tanh", r"(?s)Probable cause \(h, y\): tanh is missing.*wrong: h, y"),
+    ("drop_last", r"(?s)Probable cause \(h, y\): the last step is not computed.*wrong: h, y.*"
+                  r"wrong at h\[4\] only"),
+    ("y_from_prev", r"(?s)Probable cause \(y\): y_t is computed from h_\{t-1\}.*wrong: y; "
+                    r"right: h"),
     ("no_h0_in_h", r"h must have shape \(T\+1, B, H\) = \(5, 3, 5\), got \(4, 3, 5\): h has T "
                    r"entries, but it must start with h0"),
 ])
@@ -145,3 +148,92 @@ def test_forward_refuses_swapped_outputs_and_bad_none():
 @pytest.mark.parametrize("seed", [1, 7])
 def test_forward_checks_accept_right_implementations_with_other_seeds(check, fn, seed):
     assert check(fn, seed=seed) is None
+
+
+# ====================================================================== state, aliasing, errors
+
+def fwd_one_state_array(params, x, h0=None, *, h0_too=False):
+    """Overwrites one state array in place and stores it at every step."""
+    T, B, _ = x.shape
+    H = params["W_hh"].shape[0]
+    h_t = np.zeros((B, H), dtype=x.dtype) if h0 is None else h0.copy()
+    states = [h_t if h0_too else h_t.copy()]
+    for t in range(T):
+        h_t[:] = np.tanh(x[t] @ params["W_xh"].T + h_t @ params["W_hh"].T + params["b_h"])
+        states.append(h_t)                            # bug: the same array every time
+    h = np.stack(states)
+    return h[1:] @ params["W_hy"].T + params["b_y"], h
+
+
+@pytest.mark.parametrize("h0_too", [False, True])
+def test_forward_names_every_state_stored_as_one_array(h0_too):
+    with pytest.raises(AssertionError) as info:
+        check_rnn_forward(lambda params, x, h0=None: fwd_one_state_array(params, x, h0,
+                                                                         h0_too=h0_too))
+    assert re.search(r"^rnn_forward is wrong for [^\n]*\n  Probable cause \(h, y\): every stored "
+                     r"state is the same array", str(info.value)), str(info.value)
+
+
+def step_with_star(params, x_t, h_prev):
+    return np.tanh(h_prev * params["W_hh"] + x_t @ params["W_xh"].T + params["b_h"])
+
+
+def test_step_forward_names_star_behind_a_broadcast_error():
+    with pytest.raises(AssertionError) as info:
+        check_rnn_step_forward(step_with_star)
+    lines = str(info.value).splitlines()
+    assert lines[0].startswith("rnn_step_forward raised ValueError: operands could not be "
+                               "broadcast together")
+    assert lines[1].startswith("  Probable cause: `*` multiplies entry by entry")
+    assert lines[-1] == ('  at the line: return np.tanh(h_prev * params["W_hh"] + x_t @ '
+                         'params["W_xh"].T + params["b_h"])')
+
+
+_BUFFERS: dict = {}
+
+
+def step_into_a_kept_buffer(params, x_t, h_prev):
+    """Writes every result into one module-level array per shape ("saves allocations")."""
+    out = _BUFFERS.setdefault((h_prev.shape, h_prev.dtype), np.empty_like(h_prev))
+    np.tanh(h_prev @ params["W_hh"].T + x_t @ params["W_xh"].T + params["b_h"], out=out)
+    return out
+
+
+_STATES: list = []
+
+
+def fwd_appends_to_a_module_list(params, x, h0=None):
+    T, B, _ = x.shape
+    h_t = np.zeros((B, params["W_hh"].shape[0]), dtype=x.dtype) if h0 is None else h0
+    _STATES.append(h_t)                               # bug: never emptied
+    for t in range(T):
+        h_t = np.tanh(x[t] @ params["W_xh"].T + h_t @ params["W_hh"].T + params["b_h"])
+        _STATES.append(h_t)
+    h = np.stack(_STATES)
+    return h[1:] @ params["W_hy"].T + params["b_y"], h
+
+
+def test_a_result_kept_in_a_buffer_between_calls_is_refused():
+    """Right values on every problem: only the second call shows the buffer."""
+    _BUFFERS.clear()
+    with pytest.raises(AssertionError) as info:
+        check_rnn_step_forward(step_into_a_kept_buffer)
+    assert str(info.value) == (
+        "rnn_step_forward is wrong for (B, D, H) = (3, 2, 5), nonzero h0: it returns the same "
+        "array at every call: its result is kept between calls, in a module-level variable or "
+        "a mutable default argument (such as out={} or buf=np.zeros(...)), so that each call "
+        "overwrites, or adds to, what the previous one returned. Make a new one at every call "
+        "(np.zeros_like(a), or the value of an expression).\n"
+        "  called twice on the same problem, with new copies of the same arguments: h_t of the "
+        "first call is h_t of the second")
+
+
+def test_state_kept_between_calls_is_refused():
+    _STATES.clear()
+    with pytest.raises(AssertionError) as info:
+        check_rnn_forward(fwd_appends_to_a_module_list)
+    first, second = str(info.value).splitlines()
+    assert first.startswith("rnn_forward is wrong for (T, B, D, H, O) = (4, 3, 2, 5, 6), nonzero "
+                            "h0: it keeps state from one call to the next: a module-level "
+                            "variable (a cache, a list it appends to, a counter)")
+    assert second.endswith("it returned different y, h (shape (4, 3, 6), then (9, 3, 6))")

@@ -87,8 +87,10 @@ def test_truncation_mistakes_are_named_with_the_truncations_that_pass(fn, cause)
         check_rnn_backward(fn)
     msg = str(info.value)
     assert msg.startswith("rnn_backward is wrong for (T, B, D, H, O) = (4, 3, 2, 5, 6), "
-                          "nonzero h0, truncate=1:\n  wrong: ")
-    assert re.search(r"Probable cause \([^)]*\): " + cause, msg), msg
+                          "nonzero h0, truncate=1:\n  Probable cause (")
+    assert re.search(r"^rnn_backward is wrong for [^\n]*\n  Probable cause \([^)]*\): " + cause,
+                     msg), msg
+    assert msg.index("Probable cause") < msg.index("\n  wrong: ")
     # One line a problem with T >= 3: full BPTT (None) and k >= T cut nothing, so pass.
     assert re.search(r"\n  \(T, B, D, H, O\) = \(4, 3, 2, 5, 6\), nonzero h0: right for "
                      r"truncate = None, 4, 5; wrong for 1, 2, 3\.", msg), msg
@@ -112,3 +114,44 @@ def test_truncation_is_checked_only_after_full_bptt():
     with pytest.raises(AssertionError) as info:
         check_rnn_backward(no_future)
     assert "truncate=" not in str(info.value).splitlines()[0]
+
+
+def _bwd_cut_where(cut):
+    """A student's truncated BPTT that detaches h_t (book index) wherever cut(t, T, k) holds."""
+    def backward(params, x, h, dy, truncate=None):
+        T = x.shape[0]
+        g, dx, dh_next = _start(params, x, h)
+        for t in reversed(range(T)):                   # book step t+1, into h_t (h[t])
+            g["W_hy"] += dy[t].T @ h[t + 1]
+            g["b_y"] += dy[t].sum(axis=0)
+            da = (1 - h[t + 1] ** 2) * (dy[t] @ params["W_hy"] + dh_next)
+            g["W_xh"] += da.T @ x[t]
+            g["W_hh"] += da.T @ h[t]
+            g["b_h"] += da.sum(axis=0)
+            dx[t] = da @ params["W_xh"]
+            dh_next = da @ params["W_hh"]
+            if truncate and cut(t, T, truncate):
+                dh_next = np.zeros_like(dh_next)
+        return {**g, "x": dx, "h0": dh_next}
+    return backward
+
+
+@pytest.mark.parametrize("cut", [
+    lambda t, T, k: (T - t) % k == 0,                  # counts steps from the end, cuts h0 too
+    lambda t, T, k: t > 0 and (T - t) % k == 0,        # counts steps from the end
+], ids=["with_h0", "without_h0"])
+def test_chunks_counted_from_the_end_are_named_so(cut):
+    """On some problems it is also one step early, or only h0 cut: the others tell them apart."""
+    with pytest.raises(AssertionError) as info:
+        check_rnn_backward(_bwd_cut_where(cut))
+    report = info.value.details()
+    causes = re.findall(r"Probable cause \([^)]*\): ([^\n]*)", report)
+    assert len(causes) == 1 and causes[0].startswith("it counts the chunks of "), report
+    assert "too early" not in report and "h0 gradient is dropped" not in report
+
+
+def test_detaching_one_step_early_is_still_named():
+    with pytest.raises(AssertionError) as info:
+        check_rnn_backward(_bwd_cut_where(lambda t, T, k: (t + 1) % k == 0))
+    causes = re.findall(r"Probable cause \([^)]*\): ([^\n]*)", info.value.details())
+    assert len(causes) == 1 and causes[0].startswith("it detaches one step too early"), causes

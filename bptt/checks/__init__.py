@@ -20,12 +20,24 @@ problems and compares what it returns with what the package computes:
 =================================  ==================================================
 
 A check returns ``None`` when ``fn`` is right and raises ``AssertionError``
-otherwise. The message says which output (or gradient key) is wrong, for which
-sizes ``(T, B, D, H, O)``, by how much (the relative error and a few entries,
-expected next to what ``fn`` gave) and, when it can tell, the probable cause.
-If ``fn`` raises, the message shows the exception and the shapes of the call;
-``NotImplementedError`` is reported as "not implemented yet". ``fn`` gets
-copies of the problem's arrays, and changing one in place is a failure too.
+otherwise. The message gives first the probable cause, when it can tell,
+then the evidence: which output (or gradient key) is wrong, for which sizes
+``(T, B, D, H, O)``, by how much (the relative error and a few entries,
+expected next to what ``fn`` gave). It has a dozen lines at most; its last
+line says how many more the whole report has: every check takes
+``full=True`` to show them all, and the error's ``details()`` returns them.
+In Jupyter its traceback shows your cell and your functions, none of the
+checks' own code. If ``fn`` raises, the message shows the exception, its
+probable cause, the shapes of the call and the line that raised;
+``NotImplementedError`` is reported as "not implemented yet".
+
+**Calls.** ``fn`` gets copies of the problem's arrays, and changing one in
+place is a failure, as is returning an argument, or an array that shares
+memory with an argument or with another output. Each problem is given to
+``fn`` twice, each time on new copies: a function that keeps state between
+calls (a module-level cache or list, a mutable default argument, an output
+buffer reused) returns something else the second time, or the same array, and
+is refused for that.
 
 **How a cause is recognised.** The check knows the common mistakes (the tanh
 derivative missing or taken at the wrong step, the gradient from step t+1 not
@@ -33,7 +45,12 @@ added, a weight gradient holding one step instead of the sum over time, a bias
 gradient not summed over the batch, a transposed matrix, ...). On a problem
 where ``fn`` is wrong, it computes what each mistake would give and compares
 ``fn``'s numbers with those, one output at a time: equal numbers name the
-mistake. Messages show numbers and formulas, never the package's code.
+mistake (a step left out must change every output it touches). When two
+mistakes give the same numbers on that problem, the one that the other
+failing problems also fit is named. Otherwise the numbers alone may tell:
+all zeros, every entry the same number (a sum with no axis), a constant
+factor (1/T, 1/B, ...), a transpose. Messages show numbers and formulas,
+never the package's code.
 
 **Sizes.** Every check of an RNN function runs several problems: ``T = 1`` and
 ``B = 1``, sizes that all differ (so that a transposed matrix or a mixed-up

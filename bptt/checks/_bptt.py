@@ -2,7 +2,7 @@ r"""The mistakes of BPTT: what ``rnn_backward`` returns with one common mistake 
 
 :func:`backward_variant` is BPTT written step by step with a keyword for each
 mistake; :func:`backward_mistakes` and :func:`truncation_mistakes` list the
-``(cause, gradients)`` pairs the judge of :mod:`bptt.checks.backward`
+:class:`~bptt.checks._compare.Mistake` s the judge of :mod:`bptt.checks.backward`
 compares a wrong result with (:func:`bptt.checks._compare.values_report`).
 Everything is computed in float64 from the problem's arrays.
 """
@@ -11,14 +11,14 @@ from __future__ import annotations
 import numpy as np
 
 from ..rnn import PARAM_KEYS
-from ._compare import as64
+from ._compare import Mistake, as64
 
 __all__ = ["TRANSPOSED_HINT", "backward_variant", "backward_mistakes", "truncation_mistakes"]
 
 
 def backward_variant(params, x, h, dy, *, cut=frozenset(), dtanh="h_t", add_future=True,
                       future="delta", sums="all", batch="sum", hh_pair=0, xh_pair=0,
-                      skip=(), h0_grad="right") -> dict:
+                      hy_pair=0, zero_h0=False, skip=(), h0_grad="right") -> dict:
     r"""BPTT written step by step, with one common mistake switched on by a keyword.
 
     With every keyword at its default this is the right gradient: for t = T..1,
@@ -27,6 +27,7 @@ def backward_variant(params, x, h, dy, *, cut=frozenset(), dtanh="h_t", add_futu
     = "first" or "mean" uses the first sequence only, or a mean over the
     batch, in the parameter gradients. ``cut`` holds the t whose
     h_t receives nothing from step t+1 (truncated BPTT; 0 cuts h0 too).
+    ``zero_h0`` pairs delta_1 with zeros in dW_hh, where h[0] = h0 belongs.
     """
     p = {k: as64(v) for k, v in params.items()}
     x, h, dy = as64(x), as64(h), as64(dy)
@@ -47,9 +48,10 @@ def backward_variant(params, x, h, dy, *, cut=frozenset(), dtanh="h_t", add_futu
         delta = derivs[dtanh](t) * hbar
         rows = slice(0, 1) if batch == "first" else slice(None)
         d, e = delta[rows], dy[t - 1][rows]
-        step = {"W_hy": e.T @ h[t][rows], "b_y": e.sum(axis=0),
+        h_prev = h[(t - 1 + hh_pair) % (T + 1)] * (0.0 if zero_h0 and t == 1 else 1.0)
+        step = {"W_hy": e.T @ h[t + hy_pair][rows], "b_y": e.sum(axis=0),
                 "W_xh": d.T @ x[(t - 1 + xh_pair) % T][rows],
-                "W_hh": d.T @ h[(t - 1 + hh_pair) % (T + 1)][rows], "b_h": d.sum(axis=0)}
+                "W_hh": d.T @ h_prev[rows], "b_h": d.sum(axis=0)}
         if batch == "mean":
             step = {k: v / x.shape[1] for k, v in step.items()}
         for k in PARAM_KEYS:
@@ -145,6 +147,12 @@ _BACKWARD_MISTAKES = [
      "input of step t, while h[t] is its output (h has one more entry, h[0] = h0)."),
     (dict(xh_pair=1), "dW_xh pairs delta_t with x_{t+1} instead of x_t: x[t-1] is x_t, the "
      "input of step t, while h[t] is its output (h has one more entry, h[0] = h0)."),
+    (dict(hy_pair=-1), "dW_hy pairs dy_t with h_{t-1} instead of h_t: the output y_t = W_hy h_t "
+     "+ b_y is computed from the state after step t, h[t], so dL/dW_hy = sum_t dy_t h_t^T (h "
+     "has T+1 entries, h[0] = h0, while dy has T: dy[t-1] goes with h[t])."),
+    (dict(zero_h0=True), "dW_hh uses zeros where h_0 belongs: the term of step 1 is delta_1 "
+     "h_0^T, and h_0 = h[0] is the given initial state, not zeros (it is zeros only when h0 "
+     "is)."),
     (dict(skip=("T",)), "the last step T is missing: the reversed loop must visit every step, "
      "t = T, T-1, ..., 1."),
     (dict(skip=(1,)), "step 1 is missing: the reversed loop stops too early; step 1 (input "
@@ -160,7 +168,7 @@ TRANSPOSED_HINT = ("the gradient of W has the layout of W (W[i, j] connects inpu
 
 
 def backward_mistakes(prob: dict, truncate: int | None) -> list:
-    """(cause, gradients) for each common mistake of BPTT."""
+    """A Mistake for each common mistake of BPTT (a step left out changes every output)."""
     T = prob["x"].shape[0]
     args = (prob["params"], prob["x"], prob["h"], prob["dy"])
     cut = _cut(T, truncate)
@@ -169,37 +177,40 @@ def backward_mistakes(prob: dict, truncate: int | None) -> list:
         kw = dict(kw)
         if kw.get("skip") == ("T",):
             kw["skip"] = (T,)
-        out.append((cause, backward_variant(*args, cut=cut, **kw)))
+        out.append(Mistake(cause, backward_variant(*args, cut=cut, **kw), whole="skip" in kw))
     return out
 
 
 def truncation_mistakes(prob: dict, k: int) -> list:
-    """(cause, gradients) for each common mistake of truncated BPTT with truncate=k."""
+    """A Mistake for each common mistake of truncated BPTT with truncate=k, keyed across k."""
     T = prob["x"].shape[0]
     args = (prob["params"], prob["x"], prob["h"], prob["dy"])
     right = _cut(T, k)
+    from_end = (f"it counts the chunks of {k} step{'s' if k > 1 else ''} from the end of the "
+                f"sequence; they start at step 1: the state is detached at h_{k}, h_{2 * k}, ... "
+                f"(after steps {k}, {2 * k}, ... of the forward pass), whatever T is.")
     cuts = [
-        (frozenset(), f"it ignores truncate: the result is the full BPTT gradient. With "
-         f"truncate={k} the state is detached at h_{k}, h_{2 * k}, ...: the gradient flowing "
-         f"back from step j*{k}+1 into h_{{j*{k}}} is dropped (chunks of {k} step"
+        ("ignored", frozenset(), f"it ignores truncate: the result is the full BPTT gradient. "
+         f"With truncate={k} the state is detached at h_{k}, h_{2 * k}, ...: the gradient "
+         f"flowing back from step j*{k}+1 into h_{{j*{k}}} is dropped (chunks of {k} step"
          f"{'s' if k > 1 else ''} from the start)."),
-        (frozenset(t + 1 for t in right if t + 1 < T),
+        ("late", frozenset(t + 1 for t in right if t + 1 < T),
          f"it detaches one step too late, at h_{k + 1}, h_{2 * k + 1}, ... instead of "
          f"h_{k}, h_{2 * k}, ...: with truncate={k}, step k+1 is the first step that must not "
          "send its gradient back into h_k."),
-        (frozenset(t - 1 for t in range(k, T + 1, k)) - {T},
+        ("early", frozenset(t - 1 for t in range(k, T + 1, k)) - {T},
          f"it detaches one step too early, at h_{k - 1}, h_{2 * k - 1}, ... instead of "
          f"h_{k}, h_{2 * k}, ... (with h[0] = h0, h[t] is h_t)."),
-        (frozenset(range(T - k, 0, -k)),
-         f"it counts the chunks of {k} steps from the end of the sequence; they start at step "
-         f"1: the state is detached at h_{k}, h_{2 * k}, ..."),
-        (right | {0}, "the h0 gradient is dropped: with truncation, the first chunk (steps 1 to "
-         "k) still sends its gradient back to h0."),
+        # Counted from the end, the last chunk may end at h_0: with or without cutting it.
+        ("from the end", frozenset(range(T - k, 0, -k)), from_end),
+        ("from the end", frozenset(range(T - k, -1, -k)), from_end),
+        ("h0", right | {0}, "the h0 gradient is dropped: with truncation, the first chunk (steps "
+         "1 to k) still sends its gradient back to h0."),
     ]
-    out = [(cause, backward_variant(*args, cut=cut)) for cut, cause in cuts if cut != right]
-    out.append((f"each loss sends its gradient back {k} steps at most (a sliding window). "
-                f"This truncation is different: the state is detached at h_{k}, h_{2 * k}, ...,"
-                " so every loss of a chunk reaches back to the start of its chunk.",
-                _window_backward(*args, k)))
+    out = [Mistake(cause, backward_variant(*args, cut=cut), key) for key, cut, cause in cuts
+           if cut != right]
+    out.append(Mistake(f"each loss sends its gradient back {k} steps at most (a sliding window). "
+                       f"This truncation is different: the state is detached at h_{k}, "
+                       f"h_{2 * k}, ..., so every loss of a chunk reaches back to the start of "
+                       "its chunk.", _window_backward(*args, k), "window"))
     return out
-

@@ -8,31 +8,39 @@ A check is three parts, kept apart so that each can run where it belongs:
     expected outputs, the arrays the mistakes are computed from).
 (b) **call**, :func:`call` ``(fn, problem) -> Call``: the only part that runs
     the student's code. It calls ``fn`` on fresh copies of the problem's
-    arguments and collects, as data, what it returned or raised, the
-    arguments as they are afterwards, and which outputs alias the arguments.
+    arguments, then on new ones, and collects, as data, what it returned or
+    raised, the arguments as they are afterwards, which outputs alias the
+    arguments or each other, and what the second call did to the first's result.
 (c) **judge**, ``judge(problem, call) -> Failure | None``: compares the
     outputs with the reference, diagnoses the probable cause, and words it.
+    Every judge begins with :func:`call_failure`: an exception, an argument
+    changed in place, an output aliasing an argument or another output, state
+    kept from one call to the next.
 
 :class:`Check` names the three parts of one check, and :meth:`Check.run`
 composes them for one ``fn``: draw, then call and judge each problem in turn;
 a failure marked final (an exception, an argument changed in place, an output
 of the wrong type or shape) is raised at once, and the others are reported
-together, the first in full, with the problems that pass and, when they share
-a property the failing ones lack, what that points at (:func:`report`).
-Because (b) alone touches ``fn`` and what it collects is data (the outputs,
-the exception, the arguments after the call, aliasing), a grader can draw and
-judge in its own process and run only (b) where the student's code runs.
+together by :func:`~bptt.checks._compare.report`. Because (b) alone touches
+``fn`` and what it collects is data, a grader can draw and judge in its own
+process and run only (b) where the student's code runs. The frames of the
+checks set ``__tracebackhide__``: a student's traceback shows none of them.
 """
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
+import inspect
+import os
+import traceback
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterator, Mapping
 
 import numpy as np
 
-__all__ = ["Problem", "Bound", "Call", "Failure", "Check", "call", "fresh", "report",
-           "call_failure", "wrong", "check_fn"]
+from ._compare import CheckFailure, Failure, changed_entry, describe, differences, report
+
+__all__ = ["Problem", "Bound", "Call", "Failure", "CheckFailure", "Check", "call", "fresh",
+           "report", "call_failure", "wrong", "check_fn"]
 
 
 # --------------------------------------------------------------------------
@@ -62,7 +70,8 @@ class Problem:
     calls : int
         How many times ``fn`` is called, on the same argument objects (a
         random generator among them carries on from call to call). With more
-        than one, :attr:`Call.output` is the list of the outputs.
+        than one, :attr:`Call.output` is the list of the outputs, and the
+        problem itself compares them (there is no second call on new copies).
     """
 
     label: str
@@ -96,38 +105,57 @@ class Bound:
 
 @dataclass(frozen=True)
 class Call:
-    """What one call of ``fn`` on a problem gave, as data.
+    """What calling ``fn`` on a problem gave, as data.
 
     Attributes
     ----------
     output : object
         What ``fn`` returned (the list of the outputs when ``problem.calls > 1``),
-        None when it raised.
+        as it was when the call returned; None when it raised.
     error : Exception or None
-        What ``fn`` raised, if anything.
+        What ``fn`` raised, if anything (its traceback starts in ``fn``).
     args : dict
         The arguments ``fn`` was given (fresh copies of the problem's), as
-        they are after the call: compare them with ``problem.args`` to see
-        what ``fn`` changed.
+        they are after the call: compare them with ``problem.args``.
     shared : tuple of (tuple, tuple)
         ``(output path, argument path)`` pairs of an output that is an
         argument (the same dict) or shares memory with it (an array); a path
         is the keys and indices from the output, or from the argument's name,
         e.g. ``((0, "W_xh"), ("grads", "W_xh"))``.
+    within : tuple of (tuple, tuple)
+        Pairs of output paths that are one dict or share memory.
+    again : Call or None
+        The call on new copies of the same arguments (when the first returned
+        and ``problem.calls == 1``): with no state kept, the same values.
+    changed : tuple of tuple
+        The paths of ``output`` that the second call changed.
+    across : tuple of (tuple, tuple)
+        ``(path in output, path in again.output)`` pairs that are one dict or
+        share memory: a result kept from one call to the next.
+    error_line : str
+        The line of the caller's code (not numpy's, not the package's) that
+        raised ``error``; "" when unknown.
     """
 
     output: Any = None
     error: Exception | None = None
     args: dict = field(default_factory=dict)
     shared: tuple = ()
+    within: tuple = ()
+    again: Call | None = None
+    changed: tuple = ()
+    across: tuple = ()
+    error_line: str = ""
 
 
 def fresh(value):
-    """A deep copy of an argument: arrays, dicts of them and random generators are copied."""
+    """A deep copy: arrays, random generators, and the dicts, tuples and lists of them."""
     if isinstance(value, np.ndarray):
         return value.copy()
     if isinstance(value, Mapping):
         return {k: fresh(v) for k, v in value.items()}
+    if type(value) in (tuple, list):
+        return type(value)(fresh(v) for v in value)
     if isinstance(value, np.random.Generator):
         return copy.deepcopy(value)
     return value
@@ -146,23 +174,35 @@ def _nodes(value, path: tuple) -> Iterator[tuple[tuple, Any]]:
             yield from _nodes(v, (*path, i))
 
 
-def _aliases(output, args: dict) -> tuple:
-    """The (output path, argument path) pairs that are one object or share memory."""
-    given = [node for name, v in args.items() for node in _nodes(v, (name,))]
-    pairs = []
-    for out_path, out in _nodes(output, ()):
-        for arg_path, arg in given:
-            if out is arg or (isinstance(out, np.ndarray) and isinstance(arg, np.ndarray)
-                              and np.shares_memory(out, arg)):
-                pairs.append((out_path, arg_path))
-    return tuple(pairs)
+def _one(a, b) -> bool:
+    """One dict, or two arrays that share memory."""
+    if isinstance(a, np.ndarray) and isinstance(b, np.ndarray):
+        return np.shares_memory(a, b)
+    return a is b and isinstance(a, Mapping)
 
 
-def call(fn: Callable, problem: Problem) -> Call:
-    """(b) Call ``fn`` on fresh copies of ``problem``'s arguments; collect what happens.
+def _aliases(value, others: list) -> tuple:
+    """The (path in value, path in others) pairs of one dict or arrays sharing memory."""
+    return tuple((p, q) for p, a in _nodes(value, ()) for q, b in others if _one(a, b))
 
-    Any ``Exception`` that ``fn`` raises is collected, not raised.
-    """
+
+def _within(value) -> tuple:
+    nodes = list(_nodes(value, ()))
+    return tuple((p, q) for i, (p, a) in enumerate(nodes) for q, b in nodes[i + 1:] if _one(a, b))
+
+
+def _raising_line(exc: BaseException) -> str:
+    """The last line of ``exc``'s traceback in the caller's code, not numpy's or the package's."""
+    libraries = (os.path.dirname(np.__file__) + os.sep,
+                 os.path.dirname(os.path.dirname(__file__)) + os.sep)
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if not f.filename.startswith(libraries)]
+    return (frames[-1].line or "").strip() if frames else ""
+
+
+def _call_once(fn: Callable, problem: Problem) -> tuple[Call, Any]:
+    """``fn`` on fresh copies of the arguments: the Call, and the output itself (not a copy)."""
+    __tracebackhide__ = True
     args = {name: fresh(v) for name, v in problem.args.items()}
     args = {name: (v.make(args) if isinstance(v, Bound) else v) for name, v in args.items()}
     kwargs = {name: fresh(v) for name, v in problem.kwargs.items()}
@@ -171,91 +211,128 @@ def call(fn: Callable, problem: Problem) -> Call:
         for _ in range(problem.calls):
             outputs.append(fn(*args.values(), **kwargs))
     except Exception as exc:
-        return Call(error=exc, args=args)
+        # Its traceback starts in this frame: start it in fn's, the student's.
+        exc = exc.with_traceback(exc.__traceback__.tb_next)
+        return Call(error=exc, args=args, error_line=_raising_line(exc)), None
     output = outputs[0] if problem.calls == 1 else outputs
-    return Call(output, None, args, _aliases(output, args))
+    given = [node for name, v in args.items() for node in _nodes(v, (name,))]
+    return Call(fresh(output), None, args, _aliases(output, given),
+                _within(output) if problem.calls == 1 else ()), output
 
 
-# --------------------------------------------------------------------------
-# (c) What every judge starts with: an exception, an argument changed
-# --------------------------------------------------------------------------
+def call(fn: Callable, problem: Problem) -> Call:
+    """(b) Call ``fn`` on fresh copies of ``problem``'s arguments, then again; collect what happens.
 
-@dataclass(frozen=True)
-class Failure:
-    """What a judge found wrong with one call.
-
-    ``lines`` is the evidence, reported under the line ``<name> is wrong for
-    <label>:`` together with the other failures of the check; when ``final``,
-    the check stops at once and ``lines`` is the whole message (raised from
-    ``cause``, the student's exception, if any).
+    Any ``Exception`` that ``fn`` raises is collected, not raised. The second
+    call (on new copies, when the first returned and ``problem.calls == 1``)
+    shows state kept between calls: a cache, a mutable default argument, an
+    output buffer reused.
     """
+    __tracebackhide__ = True
+    first, output = _call_once(fn, problem)
+    if first.error is not None or problem.calls != 1:
+        return first
+    again, output2 = _call_once(fn, problem)
+    across = _aliases(output, list(_nodes(output2, ()))) if again.error is None else ()
+    return replace(first, again=again, changed=differences(first.output, output),
+                   across=across)
 
-    lines: tuple
-    final: bool = False
-    cause: BaseException | None = None
 
-    def error(self) -> AssertionError:
-        err = AssertionError("\n".join(self.lines))
-        err.__cause__ = self.cause
-        return err
-
+# --------------------------------------------------------------------------
+# (c) What every judge starts with: an exception, an argument changed, aliasing, state
+# --------------------------------------------------------------------------
 
 def wrong(name: str, problem: Problem, text: str) -> Failure:
     """A final failure ``<name> is wrong for <where>: <text>``."""
     return Failure((f"{name} is wrong for {problem.where}: {text}",), final=True)
 
 
-def _describe(value) -> str:
-    """A short description of an argument: its shape and dtype, or its value."""
-    if isinstance(value, np.ndarray):
-        return f"{value.shape} {value.dtype}"
-    if isinstance(value, Mapping):
-        return "{" + ", ".join(f"{k}: {_describe(v)}" for k, v in value.items()) + "}"
-    if callable(value):
-        return "a function"
-    if value is None or isinstance(value, (bool, int, float, np.number)) or (
-            isinstance(value, str) and len(value) <= 40):
-        return repr(value)
-    if isinstance(value, str):
-        return f"a str of {len(value)} characters"
-    return f"a {type(value).__name__}"
-
-
-def changed_entry(before, after, name: str) -> str | None:
-    """The first part of an argument that a call changed, with how many entries; or None."""
-    if isinstance(before, np.ndarray):
-        if after.shape != before.shape:
-            return f"{name} (its shape went from {before.shape} to {after.shape})"
-        differ = ~((after == before) | (np.isnan(after) & np.isnan(before)))
-        if np.any(differ):
-            return f"{name} ({int(differ.sum())} of {before.size} entries changed)"
-        return None
-    if isinstance(before, Mapping):
-        if not isinstance(after, Mapping) or set(after) != set(before):
-            return f"{name} (keys were added or removed)"
-        for k in before:
-            found = changed_entry(before[k], after[k], f"{name}[{k!r}]")
-            if found:
-                return found
-    return None
-
-
 _IN_PLACE_HINT = ("its caller still needs the original. Compute into new arrays: an augmented "
                   "assignment such as a += b or a *= b, or out=a, changes a in place, and a "
                   "row or slice of an argument is a view of it, not a copy")
+_STATE_HINT = ("it keeps state from one call to the next: a module-level variable (a cache, a "
+               "list it appends to, a counter) or a mutable default argument (such as cache={} "
+               "or out=[]) that one call changes and the next reads. Compute the result from "
+               "the arguments alone, in new arrays made at every call.")
+_KEPT_HINT = ("it returns the same {} at every call: its result is kept between calls, in a "
+              "module-level variable or a mutable default argument (such as out={{}} or "
+              "buf=np.zeros(...)), so that each call overwrites, or adds to, what the previous "
+              "one returned. Make a new one at every call (np.zeros_like(a), or the value of an "
+              "expression).")
+_TWICE = "  called twice on the same problem, with new copies of the same arguments: "
+
+
+def _named(path: tuple, outputs) -> str:
+    """An output path as a message names it: ``h``, ``grads['W_xh']``, ``result[1]``."""
+    if isinstance(outputs, tuple) and path and isinstance(path[0], int) and path[0] < len(
+            outputs):
+        root, path = outputs[path[0]], path[1:]
+    else:
+        root = outputs if isinstance(outputs, str) and outputs else "result"
+    return root + "".join(f"[{k!r}]" for k in path)
+
+
+def _alias_text(result: Call, outputs) -> str | None:
+    """An output that is an argument, or that shares memory with another output."""
+    for out, arg in result.shared:
+        if isinstance(_at(result.args, arg), Mapping):
+            return (f"it returned the {arg[0]} dict itself: build and return a new dict (and "
+                    f"leave {arg[0]} untouched).")
+        return (f"the returned {_named(out, outputs)} shares memory with {_named(arg[1:], arg[0])}: "
+                "return new arrays (a.copy() where a result equals an argument), so that "
+                "changing one can never change the other.")
+    for a, b in result.within:
+        return (f"the returned {_named(a, outputs)} and {_named(b, outputs)} share memory, so "
+                "changing one changes the other: return separate arrays.")
+    return None
+
+
+def _at(value, path: tuple):
+    for k in path:
+        value = value[k]
+    return value
+
+
+def _state_lines(result: Call, outputs) -> tuple:
+    """What the second call shows, cause then evidence: state kept between calls, a result reused."""
+    again = result.again
+    if again is None:
+        return ()
+    if again.error is not None:
+        return (_STATE_HINT, f"{_TWICE}the first call returned, the second raised "
+                             f"{type(again.error).__name__}: {again.error}")
+    changed = ("; the second call changed " + ", ".join(_named(p, outputs)
+                                                        for p in result.changed[:4])
+               if result.changed else "")
+    if result.across:
+        first, second = result.across[0]
+        kind = "dict" if isinstance(_at(again.output, second), Mapping) else "array"
+        return (_KEPT_HINT.format(kind), f"{_TWICE}{_named(first, outputs)} of the first call is "
+                                         f"{_named(second, outputs)} of the second{changed}")
+    differ = result.changed or differences(result.output, again.output, noise=True)
+    if not differ:
+        return ()
+    a, b = _at(result.output, differ[0]), _at(again.output, differ[0])
+    how = (f"shape {a.shape}, then {b.shape}" if isinstance(a, np.ndarray) and isinstance(
+        b, np.ndarray) and a.shape != b.shape else "" if changed else "different values")
+    return (_STATE_HINT, f"{_TWICE}it returned different "
+                         f"{', '.join(_named(p, outputs) for p in differ[:4])}"
+                         + (f" ({how})" if how else "") + changed)
 
 
 def call_failure(name: str, problem: Problem, result: Call, hint: Callable = None,
-                 check_args: bool = True) -> Failure | None:
-    """The final failure when ``fn`` raised or (if ``check_args``) changed an argument; or None.
+                 check_args: bool = True, outputs="") -> Failure | None:
+    """The final failure when ``fn`` raised, changed an argument, aliased, or kept state; or None.
 
-    ``hint(exc)`` gives a likely reason for an exception, or "". Every judge
-    begins with this; ``check_args=False`` is for a function that may change
-    an argument provided it restores it, which its judge then checks.
+    ``hint(exc, line)`` gives a likely reason for an exception, or "" (``line``
+    is the code that raised it, "" when unknown); ``outputs`` names the
+    output in messages (a str), or the items of a tuple it returns. Every
+    judge begins with this; ``check_args=False`` is for a function that may
+    change an argument provided it restores it, which its judge then checks.
     """
     shown = ", ".join([*problem.args, *(f"{k}={v!r}" for k, v in problem.kwargs.items())])
     given = {k: (result.args[k] if isinstance(v, Bound) else v) for k, v in problem.args.items()}
-    described = (f"{name}({shown}) with " + ", ".join(f"{k} {_describe(v)}"
+    described = (f"{name}({shown}) with " + ", ".join(f"{k} {describe(v)}"
                                                       for k, v in given.items())
                  + f"; {problem.where}")
     exc = result.error
@@ -264,15 +341,27 @@ def call_failure(name: str, problem: Problem, result: Call, hint: Callable = Non
         return Failure((f"{name} is not implemented yet: it raised NotImplementedError{detail}. "
                         "Write it, then run this check again.",), True, exc)
     if exc is not None:
-        extra = hint(exc) if hint else ""
-        return Failure((f"{name} raised {type(exc).__name__}: {exc}", f"  when called as "
-                        f"{described}" + (f"\n  Hint: {extra}" if extra else "")), True, exc)
+        extra = ""
+        if hint:    # hint(exc, line), or hint(exc) as before the line was known
+            two = len(inspect.signature(hint).parameters) > 1
+            extra = hint(exc, result.error_line) if two else hint(exc)
+        at = f"\n  at the line: {result.error_line}" if result.error_line else ""
+        return Failure((f"{name} raised {type(exc).__name__}: {exc}",
+                        *((f"  Probable cause: {extra}",) if extra else ()),
+                        f"  when called as {described}{at}"), True, exc)
     if check_args:
         for k, before in problem.args.items():
             changed = changed_entry(before, result.args[k], k)
             if changed:
                 return Failure((f"{name} modified its argument {changed} in place: "
                                 f"{_IN_PLACE_HINT}.\n  Called as {described}",), True)
+    text = _alias_text(result, outputs)
+    if text:
+        return wrong(name, problem, text)
+    lines = _state_lines(result, outputs)
+    if lines:
+        return Failure((f"{name} is wrong for {problem.where}: {lines[0]}", *lines[1:]), True,
+                       result.again.error)
     return None
 
 
@@ -286,38 +375,6 @@ def check_fn(fn, seed) -> None:
         raise TypeError(f"fn must be the function to check (a callable), got {type(fn).__name__}")
     if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be an int >= 0, got {seed!r}")
-
-
-def _which_pass(results: list, patterns) -> list[str]:
-    """Which problems pass and fail, and what a property shared by the passing ones points at."""
-    passed = [p for p, failure in results if failure is None]
-    failed = [p for p, failure in results if failure is not None]
-    if not passed:
-        return []
-    lines = ["  It is right for " + "; ".join(p.label for p in passed)
-             + ", wrong for " + "; ".join(p.label for p in failed) + "."]
-    for applies, hint in patterns:
-        if all(applies(p.case) for p in passed) and not any(applies(p.case) for p in failed):
-            lines.append("  " + hint)
-    return lines
-
-
-def report(name: str, results: list, patterns=(), summary: Callable = None) -> None:
-    """Raise for the first failing problem of ``results``, ``(problem, failure or None)`` pairs.
-
-    The message is ``<name> is wrong for <label>:``, that failure's lines,
-    then ``summary(results)`` (by default: which problems pass, which fail,
-    and the hint of each of ``patterns``, ``(predicate of problem.case,
-    hint)`` pairs, whose predicate holds for every passing problem and for no
-    failing one: "right only when B = 1" often points straight at the bug).
-    """
-    failures = [(p, failure) for p, failure in results if failure is not None]
-    if not failures:
-        return
-    problem, failure = failures[0]
-    extra = summary(results) if summary else _which_pass(results, patterns)
-    raise AssertionError("\n".join([f"{name} is wrong for {problem.label}:", *failure.lines,
-                                    *extra]))
 
 
 @dataclass(frozen=True)
@@ -344,13 +401,17 @@ class Check:
     patterns: tuple = ()
     summary: Callable | None = None
 
-    def run(self, fn: Callable, seed: int = 0) -> None:
-        """Draw, then call and judge each problem; raise AssertionError when ``fn`` is wrong."""
+    def run(self, fn: Callable, seed: int = 0, full: bool = False) -> None:
+        """Draw, then call and judge each problem; raise CheckFailure when ``fn`` is wrong.
+
+        The message is a dozen lines at most, the whole report with ``full``.
+        """
+        __tracebackhide__ = True
         check_fn(fn, seed)
         results = []
         for problem in self.draw(seed):
             failure = self.judge(problem, call(fn, problem))
             if failure is not None and failure.final:
-                raise failure.error()
+                raise failure.error(full)
             results.append((problem, failure))
-        report(self.name, results, self.patterns, self.summary)
+        report(self.name, results, self.patterns, self.summary, full)

@@ -10,6 +10,7 @@ own ``draw_*`` beside it and reuse :class:`Sizes`.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -85,8 +86,25 @@ def draw_rnn(sz: Sizes, seed) -> dict:
     return {"params": params, "x": x, "h0": h0, "y": y, "h": h, "dy": dy}
 
 
-def rnn_exception_hint(exc: Exception) -> str:
-    """A likely reason for an exception raised inside an RNN function."""
+_OUTER = ("np.outer flattens its arguments: for a batch, a (B, H) and b (B, D) give a "
+          "(B*H, B*D) matrix, not the sum over the batch of the B outer products of their "
+          "rows, which is the matrix product a.T @ b, of shape (H, D).")
+_STAR = ("`*` multiplies entry by entry, broadcasting the shapes; it is not a matrix product, "
+         "which is `@`. With one row per sequence, x_t (B, D) times the transpose of W_xh is "
+         "x_t @ W_xh.T, and the same holds for W_hh and W_hy.")
+
+
+def _outer_shapes(text: str) -> bool:
+    """Does a broadcast error show a (B*m, B*n) array beside an (m, n) one, as np.outer gives?"""
+    shapes = [tuple(int(n) for n in s.split(",") if n.strip())
+              for s in re.findall(r"\(([\d, ]+)\)", text)]
+    pairs = [(a, b) for a in shapes for b in shapes if len(a) == len(b) == 2 and a != b]
+    return any(a[0] % b[0] == 0 and a[1] % b[1] == 0 and a[0] // b[0] == a[1] // b[1] > 1
+               for a, b in pairs)
+
+
+def rnn_exception_hint(exc: Exception, line: str = "") -> str:
+    """A likely reason for an exception raised inside an RNN function, at code ``line``."""
     text = str(exc)
     if isinstance(exc, TypeError) and "truncate" in text:
         return ("your function has no truncate argument. To check an rnn_backward written "
@@ -98,6 +116,11 @@ def rnn_exception_hint(exc: Exception) -> str:
                 "y and dy have T (x[t-1] is x_t, the input of step t).")
     if isinstance(exc, KeyError):
         return f"params has the keys {list(PARAM_KEYS)}."
+    if isinstance(exc, ValueError) and "broadcast" in text:
+        if "outer(" in line or _outer_shapes(text):
+            return _OUTER
+        if re.search(r"(?<![*])\*(?![*])", line):
+            return _STAR
     if isinstance(exc, ValueError) and any(
             s in text for s in ("matmul", "aligned", "broadcast", "shapes", "mismatch")):
         return ("two arrays of incompatible shapes were combined. Check each product against "

@@ -88,13 +88,33 @@ def _backward_shape_hint(key: str, shape: tuple, sz: Sizes) -> str:
     return ""
 
 
-def _grads_report(got, want: dict, sz: Sizes, prob: dict, truncate) -> list | None:
-    """Lines explaining how ``got`` differs from ``want``; None when it is right."""
+def _factors(sz: Sizes) -> dict:
+    """The constant factors a wrong averaging gives, and their likely reasons."""
+    again = ("dy already holds any averaging of the loss (its mean over time and over the batch "
+             "included), so backward only sums, over the steps and over the batch.")
+    named: dict[float, list[str]] = {}
+    for value, what in ((1 / sz.B, f"1/B, divided by the batch size B = {sz.B}"),
+                        (1 / sz.T, f"1/T, divided by the number of steps T = {sz.T}"),
+                        (1 / (sz.T * sz.B), f"1/(T*B), divided by T*B = {sz.T * sz.B}"),
+                        (float(sz.T), f"T = {sz.T} times too big: is dy multiplied by T?")):
+        if value != 1.0:
+            named.setdefault(value, []).append(what)
+    out = {v: " or ".join(whats) + ": " + (again if v < 1 else "dy is the gradient of the loss "
+                                           "as it is: use it as given.")
+           for v, whats in named.items()}
+    return {**out, 2.0: "twice the right value: is a term counted twice?",
+            0.5: "half the right value: is a factor 2 missing?"}
+
+
+def _grads_report(got, want: dict, sz: Sizes, prob: dict, truncate) -> Failure | None:
+    """How ``got`` differs from ``want``; None when it is right."""
+    def fail(*lines):
+        return Failure(tuple(lines), lead=1)
     if got is None:
-        return ["  it returned None: a return statement is missing."]
+        return fail("  it returned None: a return statement is missing.")
     if not isinstance(got, Mapping):
-        return [f"  it must return a dict with the keys {list(GRAD_KEYS)}, got "
-                f"{type(got).__name__}."]
+        return fail(f"  it must return a dict with the keys {list(GRAD_KEYS)}, got "
+                    f"{type(got).__name__}.")
     missing = [k for k in GRAD_KEYS if k not in got]
     if missing:
         lines = [f"  the returned dict misses the key(s) {missing} (it has {list(got)})."]
@@ -106,31 +126,26 @@ def _grads_report(got, want: dict, sz: Sizes, prob: dict, truncate) -> list | No
             lines.append("  x missing: the gradient with respect to the inputs, dL/dx_t = "
                          "W_xh^T delta_t for every step, is part of the result (a layer below "
                          "the RNN would need it).")
-        return lines
+        return fail(*lines)
     for k in GRAD_KEYS:
         text = array_problem(k, got[k], sz.shape(k), np.dtype(sz.dtype),
                              lambda key, s: _backward_shape_hint(key, s, sz), LETTERS)
         if text:
-            return ["  " + text]
+            return fail("  " + text)
     return values_report(
         GRAD_KEYS, got, want, TOL[np.dtype(sz.dtype)],
         lambda: (backward_mistakes(prob, truncate) if truncate is None
                  else truncation_mistakes(prob, truncate)),
-        letters=LETTERS, time_keys=("x",), transposed=TRANSPOSED_HINT,
-        factors={1 / sz.B: f"1/B, divided by the batch size B = {sz.B}: dy already holds any "
-                 "averaging of the loss, so do not average again.",
-                 2.0: "twice the right value: is a term counted twice?",
-                 0.5: "half the right value: is a factor 2 missing?"})
+        letters=LETTERS, time_keys=("x",), transposed=TRANSPOSED_HINT, factors=_factors(sz))
 
 
 def judge_backward(problem: Problem, result: Call) -> Failure | None:
     """(c) The gradients' keys, shapes, dtypes, then values; the mistakes of BPTT."""
-    failure = call_failure("rnn_backward", problem, result, rnn_exception_hint)
+    failure = call_failure("rnn_backward", problem, result, rnn_exception_hint, outputs="grads")
     if failure:
         return failure
     f = problem.facts
-    lines = _grads_report(result.output, f["want"], f["sz"], f["prob"], f["truncate"])
-    return Failure(tuple(lines)) if lines else None
+    return _grads_report(result.output, f["want"], f["sz"], f["prob"], f["truncate"])
 
 
 def _truncation_summary(results: list) -> list[str]:
@@ -150,7 +165,8 @@ BACKWARD_FLOAT32 = Check("rnn_backward", draw_backward_float32, judge_backward)
 TRUNCATED = Check("rnn_backward", draw_truncated, judge_backward, summary=_truncation_summary)
 
 
-def check_rnn_backward(fn: Callable, *, truncation: bool = True, seed: int = 0) -> None:
+def check_rnn_backward(fn: Callable, *, truncation: bool = True, seed: int = 0,
+                       full: bool = False) -> None:
     r"""Check an implementation of :func:`bptt.rnn.rnn_backward` (backpropagation through time).
 
     Parameters
@@ -166,12 +182,14 @@ def check_rnn_backward(fn: Callable, *, truncation: bool = True, seed: int = 0) 
         ``fn`` written before truncation: it is then called without ``truncate``.
     seed : int, keyword-only
         Seed of the random problems (the check is deterministic for a seed).
+    full : bool, keyword-only
+        Show the whole report, not only its first dozen lines.
 
     Raises
     ------
     AssertionError
-        When ``fn`` is wrong on any problem, raises, modifies its inputs or
-        does not keep the dtype. The message names the sizes
+        When ``fn`` is wrong on any problem, raises, modifies its inputs,
+        keeps state between calls or does not keep the dtype. The message names the sizes
         ``(T, B, D, H, O)``, the wrong keys with their relative errors and a
         few entries, expected next to got, and the probable cause.
 
@@ -183,19 +201,25 @@ def check_rnn_backward(fn: Callable, *, truncation: bool = True, seed: int = 0) 
     without the tanh derivative or through ``W_hh`` untransposed; a weight
     gradient from one step only instead of the sum over time; gradients not
     summed over the batch (a bias of shape ``(B, H)``, the first sequence
-    only, or a mean); ``dW_hh`` paired with ``h_t`` or ``dW_xh`` with ``x_{t-1}``; the
+    only, or a mean); a sum with no axis (every entry the same number);
+    ``dW_hh`` paired with ``h_t`` or ``dW_xh`` with ``x_{t-1}``; ``dW_hy``
+    paired with ``h_{t-1}``; zeros in place of ``h0`` in ``dW_hh``; the
     first or last step dropped; the ``h0`` or ``x`` gradient missing or one
-    step off; a wrong sign or a constant factor such as 1/B. For truncation:
-    ``truncate`` ignored, detaching one step early or late, chunks counted
-    from the end, ``h0`` cut off, or a sliding window instead of chunks.
+    step off; a wrong sign or a constant factor such as 1/B or 1/T;
+    ``np.outer`` or ``*`` behind a broadcast error; gradients kept between
+    calls (a mutable default or a module-level dict accumulated). For
+    truncation: ``truncate`` ignored, detaching one step early or late,
+    chunks counted from the end, ``h0`` cut off, or a sliding window instead
+    of chunks.
     """
+    __tracebackhide__ = True
     check_fn(fn, seed)
     if not isinstance(truncation, (bool, np.bool_)):
         raise TypeError(f"truncation must be True or False, got {truncation!r}")
-    BACKWARD.run(fn, seed)
-    BACKWARD_FLOAT32.run(fn, seed)
+    BACKWARD.run(fn, seed, full)
+    BACKWARD_FLOAT32.run(fn, seed, full)
     if truncation:
-        TRUNCATED.run(fn, seed)
+        TRUNCATED.run(fn, seed, full)
 
 
 # --------------------------------------------------------------------------
@@ -220,7 +244,7 @@ def draw_return_dh(seed) -> list[Problem]:
 
 def judge_return_dh(problem: Problem, result: Call) -> Failure | None:
     """(c) grads['h'] step by step: its first step is grads['h0'], the others hbar_t."""
-    failure = call_failure("rnn_backward", problem, result, rnn_exception_hint)
+    failure = call_failure("rnn_backward", problem, result, rnn_exception_hint, outputs="grads")
     if failure:
         return failure
     got, want, where = result.output, problem.facts["want"], problem.label
@@ -246,7 +270,7 @@ def judge_return_dh(problem: Problem, result: Call) -> Failure | None:
 RETURN_DH = Check("rnn_backward", draw_return_dh, judge_return_dh)
 
 
-def check_return_dh(fn: Callable, *, seed: int = 0) -> None:
+def check_return_dh(fn: Callable, *, seed: int = 0, full: bool = False) -> None:
     r"""Check ``fn(params, x, h, dy, return_dh=True)["h"]``, the total derivatives :math:`\bar h_t`.
 
     Parameters
@@ -258,11 +282,15 @@ def check_return_dh(fn: Callable, *, seed: int = 0) -> None:
         equals ``"h0"``.
     seed : int, keyword-only
         Seed of the random problems (the check is deterministic for a seed).
+    full : bool, keyword-only
+        Show the whole report, not only its first dozen lines.
 
     Raises
     ------
     AssertionError
-        When ``fn`` raises or modifies its inputs, or when ``"h"`` is missing,
-        has the wrong shape, or differs from the package.
+        When ``fn`` raises, modifies its inputs or keeps state between calls,
+        or when ``"h"`` is missing, has the wrong shape, or differs from the
+        package.
     """
-    RETURN_DH.run(fn, seed)
+    __tracebackhide__ = True
+    RETURN_DH.run(fn, seed, full)

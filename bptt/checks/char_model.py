@@ -95,7 +95,7 @@ def judge_sample(problem: Problem, result: Call) -> Failure | None:
 SAMPLE = Check("sample", draw_sample, judge_sample)
 
 
-def check_sample(fn: Callable, *, seed: int = 0) -> None:
+def check_sample(fn: Callable, *, seed: int = 0, full: bool = False) -> None:
     r"""Check ``fn(params, h, index, n, rng, temperature=1.0) -> indices``, sampling characters.
 
     Parameters
@@ -108,6 +108,8 @@ def check_sample(fn: Callable, *, seed: int = 0) -> None:
         ``[0, V)``. ``params`` is a character model (``D = O = V``).
     seed : int, keyword-only
         Seed of the state and of the random generators given to ``fn``.
+    full : bool, keyword-only
+        Show the whole report, not only its first dozen lines.
 
     Raises
     ------
@@ -118,7 +120,8 @@ def check_sample(fn: Callable, *, seed: int = 0) -> None:
         character's frequencies (over 3000 draws) are far from the softmax
         probabilities.
     """
-    SAMPLE.run(fn, seed)
+    __tracebackhide__ = True
+    SAMPLE.run(fn, seed, full)
 
 
 # --------------------------------------------------------------------------
@@ -174,7 +177,7 @@ def judge_train_char_rnn(problem: Problem, result: Call) -> Failure | None:
 TRAIN_CHAR_RNN = Check("train_char_rnn", draw_train_char_rnn, judge_train_char_rnn)
 
 
-def check_train_char_rnn(fn: Callable) -> None:
+def check_train_char_rnn(fn: Callable, *, full: bool = False) -> None:
     r"""Check ``fn(text, *, hidden_size, seq_len, batch_size, n_steps, lr, max_norm, seed)``.
 
     Parameters
@@ -184,6 +187,8 @@ def check_train_char_rnn(fn: Callable) -> None:
         ``(params, vocab, losses)``: the trained parameters (``D = O = V``),
         the :class:`bptt.data.CharVocab` of ``text``, and the loss of every
         step, shape ``(n_steps,)``.
+    full : bool, keyword-only
+        Show the whole report, not only its first dozen lines.
 
     Raises
     ------
@@ -194,4 +199,5 @@ def check_train_char_rnn(fn: Callable) -> None:
         20 steps below ``0.6 log V`` (a correct implementation reaches about
         ``0.45 log V``; guessing uniformly costs ``log V``).
     """
-    TRAIN_CHAR_RNN.run(fn)
+    __tracebackhide__ = True
+    TRAIN_CHAR_RNN.run(fn, full=full)

@@ -21,7 +21,7 @@ from ..clip import clip_grad_norm as _ref_clip_grad_norm
 from ..clip import clip_grad_value as _ref_clip_grad_value
 from ..clip import grad_norm as _ref_grad_norm
 from ..rnn import PARAM_KEYS
-from ._compare import array_problem, as64, values_report
+from ._compare import Mistake, array_problem, as64, values_report
 from ._harness import Call, Check, Failure, Problem, call_failure, wrong
 from ._rnn import GRAD_KEYS, LETTERS, Sizes
 
@@ -71,15 +71,12 @@ def draw_grads(sz: Sizes, seed, explode: float) -> dict:
     return {k: v.astype(sz.dtype) for k, v in g.items()}
 
 
-def _clip_output_problem(clipped, grads: dict, dtype, shared: tuple, path: tuple) -> str | None:
-    """Why ``clipped`` is not a new dict of new arrays shaped like ``grads``, or None.
+def _clip_output_problem(clipped, grads: dict, dtype) -> str | None:
+    """Why ``clipped`` is not a dict of arrays shaped like ``grads``, or None.
 
-    ``shared`` is :attr:`bptt.checks._harness.Call.shared`; ``path`` is where
-    ``clipped`` sits in the output.
+    That it is a new dict of new arrays is checked by
+    :func:`bptt.checks._harness.call_failure`, as for every output.
     """
-    if (path, ("grads",)) in shared:
-        return ("it returned the grads dict itself: build and return a new dict (and leave "
-                "grads untouched).")
     if not isinstance(clipped, Mapping):
         return f"the clipped gradients must be a dict, got {type(clipped).__name__}."
     missing = [k for k in grads if k not in clipped]
@@ -93,12 +90,6 @@ def _clip_output_problem(clipped, grads: dict, dtype, shared: tuple, path: tuple
         text = array_problem(k, clipped[k], grads[k].shape, dtype, letters=LETTERS)
         if text:
             return text
-        into = [arg[1] for out, arg in shared
-                if out == (*path, k) and len(arg) == 2 and arg[0] == "grads"]
-        if into:
-            return (f"the returned {k} shares memory with grads[{into[0]!r}]: return new arrays "
-                    "(g.copy() when nothing is clipped), so that updating one can never "
-                    "change the other.")
     return None
 
 
@@ -128,7 +119,16 @@ def _clip_norm_mistakes(grads: dict, c: float) -> list:
              for k, v in grads.items()}
     value["total_norm"] = total
     sq = sum(float(np.sum(as64(grads[k]) ** 2)) for k in PARAM_KEYS)
+    spectral = [float(np.linalg.norm(as64(grads[k]), 2)) for k in PARAM_KEYS]
+    why_spectral = ("the norm of a matrix is taken with ord=2, its spectral norm (its largest "
+                    "singular value): clipping measures each array by its Frobenius norm, the "
+                    "square root of the sum of its squared entries (np.linalg.norm(g) with no "
+                    "ord), so that the norm is that of all the entries laid end to end.")
+    s2 = float(np.sqrt(np.sum(np.square(spectral))))
     return [
+        Mistake(why_spectral, scaled(min(1.0, c / (s2 + 1e-6)), reported=s2), "spectral"),
+        Mistake(why_spectral, scaled(min(1.0, c / (sum(spectral) + 1e-6)),
+                                     reported=sum(spectral)), "spectral"),
         ("it does not clip: the parameter gradients come back unchanged although their norm "
          f"{total:.6g} is above max_norm = {c:.6g}.", scaled(1.0)),
         ("it scales even when the norm is already at most max_norm: the rule scales by "
@@ -181,7 +181,7 @@ def judge_clip_grad_norm(problem: Problem, result: Call) -> Failure | None:
     """(c) A pair (new dict of new arrays, norm before clipping); the clipping mistakes."""
     name, case = "clip_grad_norm", problem.case
     grads, c, want = problem.args["grads"], problem.args["max_norm"], problem.facts["want"]
-    failure = call_failure(name, problem, result)
+    failure = call_failure(name, problem, result, outputs=("clipped", "total_norm"))
     if failure:
         return failure
     out = result.output
@@ -189,26 +189,24 @@ def judge_clip_grad_norm(problem: Problem, result: Call) -> Failure | None:
         return wrong(name, problem, "it must return the pair (clipped, total_norm), got "
                      f"{type(out).__name__}.")
     clipped, total = out
-    text = _clip_output_problem(clipped, grads, np.dtype(case.sz.dtype), result.shared, (0,))
+    text = _clip_output_problem(clipped, grads, np.dtype(case.sz.dtype))
     if text is None and (isinstance(total, (bool, np.bool_)) or np.ndim(total) != 0
                          or not np.isreal(total) or not np.isfinite(total)):
         text = f"total_norm must be a finite real number, got {total!r}."
     if text:
         return wrong(name, problem, text)
     got = {**clipped, "total_norm": float(total)}
-    lines = values_report(["total_norm", *grads], got, want, CLIP_TOL,
-                          lambda: _clip_norm_mistakes(grads, c), letters=LETTERS)
-    if not lines:
-        return None
-    return Failure((f"  the norm of the parameter gradients is {want['total_norm']:.6g}",
-                    *lines))
+    return values_report(["total_norm", *grads], got, want, CLIP_TOL,
+                         lambda: _clip_norm_mistakes(grads, c), letters=LETTERS,
+                         notes=(f"  the norm of the parameter gradients is "
+                                f"{want['total_norm']:.6g}",))
 
 
 CLIP_GRAD_NORM = Check("clip_grad_norm", draw_clip_grad_norm, judge_clip_grad_norm,
                        _CLIP_PATTERNS)
 
 
-def check_clip_grad_norm(fn: Callable, *, seed: int = 0) -> None:
+def check_clip_grad_norm(fn: Callable, *, seed: int = 0, full: bool = False) -> None:
     r"""Check an implementation of :func:`bptt.clip.clip_grad_norm`.
 
     Parameters
@@ -223,22 +221,27 @@ def check_clip_grad_norm(fn: Callable, *, seed: int = 0) -> None:
         ``grads`` is left untouched.
     seed : int
         Seed of the random gradients (the check is deterministic for a seed).
+    full : bool
+        Show the whole report, not only its first dozen lines.
 
     Raises
     ------
     AssertionError
-        When ``fn`` is wrong, raises, modifies ``grads`` or does not keep the
-        dtype. Recognised: no clipping, scaling below the threshold, an
-        inverted scale, ``x``/``h0`` in the norm or clipped, the norm after
+        When ``fn`` is wrong, raises, modifies ``grads``, returns arrays that
+        share memory with ``grads``, keeps state between calls or does not
+        keep the dtype. Recognised: no clipping, scaling below the threshold,
+        an inverted scale, ``x``/``h0`` in the norm or clipped, the norm after
         clipping returned, each array clipped on its own, a squared norm or a
-        sum of norms, clipping by value.
+        sum of norms, the spectral norm of a matrix (``ord=2``) instead of its
+        Frobenius norm, clipping by value.
 
     Notes
     -----
     Results within a relative ``1e-5`` of torch's rule are accepted, so
     leaving out the ``1e-6`` (a relative change of ``1e-6/||g||``) passes.
     """
-    CLIP_GRAD_NORM.run(fn, seed)
+    __tracebackhide__ = True
+    CLIP_GRAD_NORM.run(fn, seed, full)
 
 
 # --------------------------------------------------------------------------
@@ -289,23 +292,21 @@ def judge_clip_grad_value(problem: Problem, result: Call) -> Failure | None:
     """(c) A new dict of new arrays, each parameter gradient clamped; the mistakes."""
     name = "clip_grad_value"
     grads, c = problem.args["grads"], problem.args["clip_value"]
-    failure = call_failure(name, problem, result)
+    failure = call_failure(name, problem, result, outputs="clipped")
     if failure:
         return failure
-    text = _clip_output_problem(result.output, grads, np.dtype(problem.case.sz.dtype),
-                                result.shared, ())
+    text = _clip_output_problem(result.output, grads, np.dtype(problem.case.sz.dtype))
     if text:
         return wrong(name, problem, text)
-    lines = values_report(list(grads), result.output, problem.facts["want"], CLIP_TOL,
-                          lambda: _clip_value_mistakes(grads, c), letters=LETTERS)
-    return Failure(tuple(lines)) if lines else None
+    return values_report(list(grads), result.output, problem.facts["want"], CLIP_TOL,
+                         lambda: _clip_value_mistakes(grads, c), letters=LETTERS)
 
 
 CLIP_GRAD_VALUE = Check("clip_grad_value", draw_clip_grad_value, judge_clip_grad_value,
                         _CLIP_PATTERNS)
 
 
-def check_clip_grad_value(fn: Callable, *, seed: int = 0) -> None:
+def check_clip_grad_value(fn: Callable, *, seed: int = 0, full: bool = False) -> None:
     r"""Check an implementation of :func:`bptt.clip.clip_grad_value`.
 
     Parameters
@@ -317,12 +318,16 @@ def check_clip_grad_value(fn: Callable, *, seed: int = 0) -> None:
         ``h0`` copied unchanged); ``grads`` is left untouched.
     seed : int
         Seed of the random gradients (the check is deterministic for a seed).
+    full : bool
+        Show the whole report, not only its first dozen lines.
 
     Raises
     ------
     AssertionError
-        When ``fn`` is wrong, raises, modifies ``grads`` or does not keep the
-        dtype. Recognised: no clipping, one side only, the sign lost, clamping
-        to ``[0, c]``, ``x``/``h0`` clipped, clipping by norm instead.
+        When ``fn`` is wrong, raises, modifies ``grads``, returns arrays that
+        share memory with ``grads``, keeps state between calls or does not
+        keep the dtype. Recognised: no clipping, one side only, the sign lost,
+        clamping to ``[0, c]``, ``x``/``h0`` clipped, clipping by norm instead.
     """
-    CLIP_GRAD_VALUE.run(fn, seed)
+    __tracebackhide__ = True
+    CLIP_GRAD_VALUE.run(fn, seed, full)

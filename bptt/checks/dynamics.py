@@ -57,7 +57,7 @@ def judge_lag_norms(problem: Problem, result: Call) -> Failure | None:
 LAG_NORMS = Check("lag_norms", draw_lag_norms, judge_lag_norms)
 
 
-def check_lag_norms(fn: Callable, *, seed: int = 0) -> None:
+def check_lag_norms(fn: Callable, *, seed: int = 0, full: bool = False) -> None:
     r"""Check ``fn(params, x, dy_T) -> norms``, the gradient norm against time lag.
 
     Parameters
@@ -69,6 +69,8 @@ def check_lag_norms(fn: Callable, *, seed: int = 0) -> None:
         :math:`\partial L/\partial h_{T-\tau}` for sequence b.
     seed : int, keyword-only
         Seed of the random problems (the check is deterministic for a seed).
+    full : bool, keyword-only
+        Show the whole report, not only its first dozen lines.
 
     Raises
     ------
@@ -76,4 +78,5 @@ def check_lag_norms(fn: Callable, *, seed: int = 0) -> None:
         When ``fn`` raises or modifies its inputs, or when the shape or values
         differ from :func:`bptt.dynamics.gradient_norm_by_lag`.
     """
-    LAG_NORMS.run(fn, seed)
+    __tracebackhide__ = True
+    LAG_NORMS.run(fn, seed, full)

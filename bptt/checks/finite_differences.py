@@ -68,7 +68,7 @@ def draw_numerical_gradient(seed) -> list[Problem]:
     return problems
 
 
-def _numgrad_exception_hint(exc: Exception) -> str:
+def _numgrad_exception_hint(exc: Exception, line: str = "") -> str:
     if isinstance(exc, (IndexError, TypeError)):
         return ("loop over every index of x whatever its shape, e.g. for idx in "
                 "np.ndindex(x.shape), and perturb x[idx].")
@@ -142,9 +142,9 @@ def judge_numerical_gradient(problem: Problem, result: Call) -> Failure | None:
         if close(got, want, 1e-8):
             return None
         cause = _numgrad_cause(got, saved, facts["w"], problem.kwargs["eps"])
-        return Failure(("  the centred difference of f(x) = sum(w * x**3) with eps = 0.1 is "
-                        "exactly w * (3 x**2 + eps**2).", *evidence)
-                       + ((f"  Probable cause: {cause}",) if cause else ()))
+        return Failure(((f"  Probable cause: {cause}",) if cause else ())
+                       + ("  the centred difference of f(x) = sum(w * x**3) with eps = 0.1 is "
+                          "exactly w * (3 x**2 + eps**2).", *evidence), lead=1 if cause else 0)
     if close(got, want, 1e-6):
         return None
     if facts["stage"] == "smooth":
@@ -170,7 +170,7 @@ NUMERICAL_GRADIENT = (
 )
 
 
-def check_numerical_gradient(fn: Callable, *, seed: int = 0) -> None:
+def check_numerical_gradient(fn: Callable, *, seed: int = 0, full: bool = False) -> None:
     r"""Check an implementation of :func:`bptt.gradcheck.numerical_gradient`.
 
     Parameters
@@ -182,6 +182,8 @@ def check_numerical_gradient(fn: Callable, *, seed: int = 0) -> None:
         ``x`` is perturbed in place, one entry at a time, and restored.
     seed : int
         Seed of the random points (the check is deterministic for a seed).
+    full : bool
+        Show the whole report, not only its first dozen lines.
 
     Raises
     ------
@@ -205,8 +207,9 @@ def check_numerical_gradient(fn: Callable, *, seed: int = 0) -> None:
     must be back to its value within a relative ``1e-12`` (restoring with
     ``x[i] = old`` is exact; adding and subtracting eps is accepted too).
     """
+    __tracebackhide__ = True
     for stage in NUMERICAL_GRADIENT:
-        stage.run(fn, seed)
+        stage.run(fn, seed, full)
 
 
 # --------------------------------------------------------------------------
@@ -243,8 +246,26 @@ def draw_gradient_check(seed) -> list[Problem]:
         args = {"backward": backward, "params": prob["params"], "x": prob["x"],
                 "target": prob["dy"]}
         problems.append(Problem(f"{sz.label()}, backward with {shown}", args, {"eps": 1e-6},
-                                facts={"kind": kind}))
+                                facts={"kind": kind, "sz": sz}))
     return problems
+
+
+def _factor_cause(errors: dict, keys, sz: Sizes) -> str:
+    """Why every key has the same error, when it has: the two gradients differ by one factor."""
+    e = [float(errors[k]) for k in keys]
+    if not 0 < e[0] < 1 or max(e) - min(e) > 1e-4 * e[0]:
+        return ""
+    c = (1 + e[0]) / (1 - e[0])          # rel_error(g, c g) = (c - 1) / (c + 1) for c > 1
+    counts = {"T": sz.T, "B": sz.B, "O": sz.O, "T*B": sz.T * sz.B, "T*O": sz.T * sz.O,
+              "B*O": sz.B * sz.O, "T*B*O": sz.T * sz.B * sz.O, "2": 2}
+    names = [name for name, n in counts.items() if abs(c - n) <= 1e-3 * n]
+    named = f" (= {' or '.join(names)} here)" if names else ""
+    return (f"every key has the same relative error {e[0]:.3g}, which is what one constant "
+            f"factor {c:.4g}{named} between the two gradients gives: the loss it takes finite "
+            "differences of is scaled differently from the loss whose dy it gives backward. "
+            "mse_loss(y, target) is the mean over all T*B*O entries of y, and its dy is the "
+            "gradient of that mean; a sum instead of a mean over an axis (time, say) "
+            "multiplies one of the two gradients by the length of that axis.")
 
 
 def judge_gradient_check(problem: Problem, result: Call) -> Failure | None:
@@ -261,11 +282,12 @@ def judge_gradient_check(problem: Problem, result: Call) -> Failure | None:
     if kind is None:
         bad = {k: float(errors[k]) for k in keys if not float(errors[k]) < 1e-6}
         if bad:
-            return Failure((f"gradient_check rejects the package's correct rnn_backward: "
-                            f"relative errors {bad} (a correct check gives below 1e-6). Is the "
-                            "loss the mean squared error of rnn_forward's y, is each entry "
-                            "perturbed by +eps and -eps, and is the difference divided by "
-                            "2 eps?",), True)
+            return Failure(("gradient_check rejects the package's correct rnn_backward: "
+                            + (_factor_cause(errors, keys, problem.facts["sz"]) or
+                               "is the loss the mean squared error of rnn_forward's y, is each "
+                               "entry perturbed by +eps and -eps, and is the difference "
+                               "divided by 2 eps?"),
+                            f"  relative errors {bad} (a correct check gives below 1e-6)"), True)
         return None
     if not float(errors[kind]) > 1e-3:
         return Failure((f"gradient_check does not catch {_BUGS[kind]}: it reports a relative "
@@ -282,7 +304,7 @@ def judge_gradient_check(problem: Problem, result: Call) -> Failure | None:
 GRADIENT_CHECK = Check("gradient_check", draw_gradient_check, judge_gradient_check)
 
 
-def check_gradient_check(fn: Callable, *, seed: int = 0) -> None:
+def check_gradient_check(fn: Callable, *, seed: int = 0, full: bool = False) -> None:
     r"""Check a finite-difference check ``fn(backward, params, x, target, eps=1e-6) -> errors``.
 
     Parameters
@@ -297,6 +319,8 @@ def check_gradient_check(fn: Callable, *, seed: int = 0) -> None:
         as they were.
     seed : int, keyword-only
         Seed of the random problem (the check is deterministic for a seed).
+    full : bool, keyword-only
+        Show the whole report, not only its first dozen lines.
 
     Raises
     ------
@@ -307,4 +331,5 @@ def check_gradient_check(fn: Callable, *, seed: int = 0) -> None:
         not caught on the right key (an error below 1e-3) or is blamed on
         another key.
     """
-    GRADIENT_CHECK.run(fn, seed)
+    __tracebackhide__ = True
+    GRADIENT_CHECK.run(fn, seed, full)

@@ -18,8 +18,13 @@ from ._rnn import LETTERS, PATTERNS, Sizes, draw_rnn, rnn_exception_hint
 __all__ = ["check_rnn_step_forward", "check_rnn_forward"]
 
 def _forward_variant(params, x, h0, *, w_hh="T", w_xh="T", bias=True, act="tanh", use_h0=True,
-                     x_shift=0, last_step=True, y_from=0, b_y=True) -> dict:
-    """The forward pass with one common mistake switched on by a keyword (float64)."""
+                     x_shift=0, last_step=True, y_from=0, b_y=True, one_state=None) -> dict:
+    """The forward pass with one common mistake switched on by a keyword (float64).
+
+    ``one_state`` = "h" stores the last state at every step 1..T (one array
+    overwritten in place and stored T times); "h, y" computes y from those;
+    "h0 too" stores it as h0 as well.
+    """
     p = {k: as64(v) for k, v in params.items()}
     x, h0 = as64(x), as64(h0)
     T, B, _ = x.shape
@@ -34,8 +39,10 @@ def _forward_variant(params, x, h0, *, w_hh="T", w_xh="T", bias=True, act="tanh"
         a = a + (h[t - 1] @ mats[w_hh](p["W_hh"]) if w_hh else 0.0)
         a = a + (p["b_h"] if bias else 0.0)
         h[t] = acts[act](a)
-    hy = h[1 + y_from:T + 1 + y_from]
-    y = hy @ p["W_hy"].T + (p["b_y"] if b_y else 0.0)
+    y = h[1 + y_from:T + 1 + y_from] @ p["W_hy"].T + (p["b_y"] if b_y else 0.0)
+    if one_state:
+        h[0 if one_state == "h0 too" else 1:] = h[T]
+        y = y if one_state == "h" else h[1:] @ p["W_hy"].T + p["b_y"]
     return {"y": y, "h": h, "h_t": h[1]}
 
 
@@ -74,6 +81,11 @@ def _forward_mistakes(params, x, h0, *, step: bool) -> list:
              "b_y uses the state after step t, h[t], not the one before it."),
             (dict(b_y=False), "b_y is missing from the output y_t = W_hy h_t + b_y."),
         ]
+        one = ("every stored state is the same array: the states all equal h_T, the last one. "
+               "What is stored at each step is a reference to one array that every step "
+               "overwrites in place (h_t[:] = ..., np.tanh(a, out=h_t), h_t *= ...): make each "
+               "step's state a new array (h_t = np.tanh(a)), or write it into h[t] itself.")
+        knobs += [(dict(one_state=kind), one) for kind in ("h", "h, y", "h0 too")]
     return [(cause, _forward_variant(params, x, h0, **kw)) for kw, cause in knobs]
 
 
@@ -100,24 +112,23 @@ def draw_step_forward(seed) -> list[Problem]:
 def judge_step_forward(problem: Problem, result: Call) -> Failure | None:
     """(c) h_t against the package's; the mistakes of one step."""
     name, sz, prob = "rnn_step_forward", problem.case, problem.facts["prob"]
-    failure = call_failure(name, problem, result, rnn_exception_hint)
+    failure = call_failure(name, problem, result, rnn_exception_hint, outputs="h_t")
     if failure:
         return failure
     text = array_problem("h_t", result.output, sz.shape("h_t"), np.dtype(sz.dtype),
                          letters=LETTERS)
     if text:
         return wrong(name, problem, "the returned " + text)
-    lines = values_report(
+    return values_report(
         ["h_t"], {"h_t": result.output}, problem.facts["want"], TOL[np.dtype(sz.dtype)],
         lambda: _forward_mistakes(prob["params"], prob["x"][:1], prob["h0"], step=True),
         letters=LETTERS)
-    return Failure(tuple(lines)) if lines else None
 
 
 STEP_FORWARD = Check("rnn_step_forward", draw_step_forward, judge_step_forward, PATTERNS[1:3])
 
 
-def check_rnn_step_forward(fn: Callable, *, seed: int = 0) -> None:
+def check_rnn_step_forward(fn: Callable, *, seed: int = 0, full: bool = False) -> None:
     r"""Check an implementation of :func:`bptt.rnn.rnn_step_forward`.
 
     Parameters
@@ -127,17 +138,21 @@ def check_rnn_step_forward(fn: Callable, *, seed: int = 0) -> None:
         and ``h_t (B, H)``, :math:`h_t = \tanh(W_{hh} h_{t-1} + W_{xh} x_t + b_h)`.
     seed : int
         Seed of the random problems (the check is deterministic for a seed).
+    full : bool
+        Show the whole report, not only its first dozen lines.
 
     Raises
     ------
     AssertionError
-        When ``fn`` is wrong, raises, modifies its inputs or changes the dtype,
-        with a message naming the sizes ``(B, D, H)``, the error, a few
+        When ``fn`` is wrong, raises, modifies its inputs, keeps state between
+        calls or changes the dtype, with a message naming the sizes ``(B, D, H)``, the error, a few
         entries and the probable cause. Recognised: ``W_hh`` untransposed,
         ``h_prev`` or ``x_t`` ignored, ``b_h`` missing, tanh missing or
-        replaced, ``W_xh`` untransposed (when ``D == H``).
+        replaced, ``W_xh`` untransposed (when ``D == H``), ``*`` in place of
+        ``@`` (a broadcast error), the result kept in a buffer between calls.
     """
-    STEP_FORWARD.run(fn, seed)
+    __tracebackhide__ = True
+    STEP_FORWARD.run(fn, seed, full)
 
 
 # --------------------------------------------------------------------------
@@ -176,7 +191,7 @@ def _forward_shape_hint(key, shape, sz: Sizes) -> str:
 def judge_forward(problem: Problem, result: Call) -> Failure | None:
     """(c) The pair (y, h): its form, then its values step by step; the forward mistakes."""
     name, sz, prob = "rnn_forward", problem.case, problem.facts["prob"]
-    failure = call_failure(name, problem, result, rnn_exception_hint)
+    failure = call_failure(name, problem, result, rnn_exception_hint, outputs=("y", "h"))
     if failure:
         return failure
     out = result.output
@@ -193,17 +208,16 @@ def judge_forward(problem: Problem, result: Call) -> Failure | None:
                              lambda k, s: _forward_shape_hint(k, s, sz), LETTERS)
         if text:
             return wrong(name, problem, "the returned " + text)
-    lines = values_report(["h", "y"], got, problem.facts["want"], TOL[np.dtype(sz.dtype)],
-                          lambda: _forward_mistakes(prob["params"], prob["x"], prob["h0"],
-                                                    step=False),
-                          letters=LETTERS, time_keys=("h", "y"))
-    return Failure(tuple(lines)) if lines else None
+    return values_report(["h", "y"], got, problem.facts["want"], TOL[np.dtype(sz.dtype)],
+                         lambda: _forward_mistakes(prob["params"], prob["x"], prob["h0"],
+                                                   step=False),
+                         letters=LETTERS, time_keys=("h", "y"))
 
 
 FORWARD = Check("rnn_forward", draw_forward, judge_forward, PATTERNS)
 
 
-def check_rnn_forward(fn: Callable, *, seed: int = 0) -> None:
+def check_rnn_forward(fn: Callable, *, seed: int = 0, full: bool = False) -> None:
     r"""Check an implementation of :func:`bptt.rnn.rnn_forward`.
 
     Parameters
@@ -214,16 +228,21 @@ def check_rnn_forward(fn: Callable, *, seed: int = 0) -> None:
         ``h[0] = h0``.
     seed : int
         Seed of the random problems (the check is deterministic for a seed).
+    full : bool
+        Show the whole report, not only its first dozen lines.
 
     Raises
     ------
     AssertionError
-        When ``fn`` is wrong, raises, modifies its inputs or changes the dtype.
+        When ``fn`` is wrong, raises, modifies its inputs, keeps state between
+        calls or changes the dtype.
         The message names the sizes ``(T, B, D, H, O)``, the wrong output and
         the steps where it goes wrong (``h[t]``), a few entries and the probable
         cause. Recognised: ``W_hh`` untransposed, ``h0`` ignored, ``b_h`` or
         ``b_y`` missing, tanh missing or replaced, ``h`` without ``h0`` (T
         entries instead of T+1), the last step not computed, ``y_t`` computed
-        from ``h_{t-1}``, ``x`` paired with the wrong step.
+        from ``h_{t-1}``, ``x`` paired with the wrong step, every stored state
+        one array overwritten in place.
     """
-    FORWARD.run(fn, seed)
+    __tracebackhide__ = True
+    FORWARD.run(fn, seed, full)
