@@ -36,10 +36,13 @@ OFFLINE_STAMP := $(OFFLINE)/.copied
 #             (ensurepip); checked only while there is no .venv
 #   npm       npm, which installs the book's pinned JavaScript (chapters/_vendor)
 #   chromium  Debian's Chromium, which the browser tests drive (/usr/bin/chromium)
+#   bwrap     bubblewrap, the sandbox each graded notebook runs in (make grade,
+#             and the grading tests of make unit)
 NEED_venv      = test -x $(BIN)/python || $(NEED_ensurepip)
 NEED_ensurepip = $(PYTHON) -c 'import ensurepip' 2>/dev/null || missing="$$missing python3-venv"
 NEED_npm       = command -v npm >/dev/null 2>&1 || missing="$$missing npm"
 NEED_chromium  = test -x /usr/bin/chromium || missing="$$missing chromium"
+NEED_bwrap     = command -v bwrap >/dev/null 2>&1 || missing="$$missing bubblewrap"
 APT_MISSING    = if [ -n "$$missing" ]; then \
 	if [ "$$(id -u)" -eq 0 ]; then \
 		echo "Installing from Debian with apt-get:$$missing"; \
@@ -53,7 +56,7 @@ APT_MISSING    = if [ -n "$$missing" ]; then \
 fi
 # What `make deps` checks: everything; `make book`, which needs no browser,
 # narrows it to its own needs (a target-specific value, below).
-DEPS := venv npm chromium
+DEPS := venv npm chromium bwrap
 
 # The comparisons with PyTorch (tests/torch) and the benchmark's PyTorch column
 # run in a side environment, .torchvenv, never in .venv: PyTorch is large and
@@ -134,6 +137,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check --no-cache bptt tests chapters/_ext
 
 unit: $(STAMP)
+	@missing=; $(NEED_bwrap); $(APT_MISSING)
 	$(BIN)/pytest tests --ignore=tests/browser --ignore=tests/torch
 
 # The side environment for PyTorch (see TORCH_VENV above). Not part of `make
@@ -184,10 +188,12 @@ homework-pages: $(STAMP)
 		--out chapters/homework/student
 
 # make grade SUBMISSIONS=folder (one folder per student, holding their
-# notebooks): runs each in a fresh kernel with time limits and writes a row per
-# student and question to _build/grades/grades.csv.
+# notebooks): runs each in a fresh kernel, in its own bubblewrap sandbox, with
+# time limits, and writes a row per student and question to
+# _build/grades/grades.csv.
 grade: $(STAMP)
 	@test -n "$(SUBMISSIONS)" || { echo "Usage: make grade SUBMISSIONS=folder"; exit 1; }
+	@missing=; $(NEED_bwrap); $(APT_MISSING)
 	$(BIN)/python -m bptt.course grade "$(SUBMISSIONS)" --source chapters/homework \
 		--out _build/grades/grades.csv
 

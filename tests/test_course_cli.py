@@ -70,3 +70,20 @@ def test_help_works_outside_the_repository(tmp_path, command):
                             cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert "--source" in result.stdout and str(Path("chapters", "homework")) in result.stdout
+    assert ("--unsandboxed" in result.stdout) == (command == "grade")
+
+
+def test_grade_stops_where_there_is_no_sandbox(tmp_path, monkeypatch, capsys):
+    """Without bubblewrap, grading refuses (exit status 3) and says how to go on."""
+    from bptt.course import grade as grading
+
+    monkeypatch.setattr(grading, "bwrap_problem", lambda: "bubblewrap is not installed")
+    (tmp_path / "submissions" / "alice").mkdir(parents=True)
+    shutil.copy(SOURCES[0], tmp_path / "submissions" / "alice")
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["grade", str(tmp_path / "submissions"), "--source", str(HOMEWORK),
+                  "--out", str(tmp_path / "grades.csv")])
+    assert exit_info.value.code == 3
+    err = capsys.readouterr().err
+    assert "bubblewrap is not installed" in err and "--unsandboxed" in err
+    assert not (tmp_path / "grades.csv").exists()

@@ -1,5 +1,8 @@
 """Running one notebook in a fresh kernel, with time limits and capped output.
 
+The kernel is started and ended by a :class:`bptt.course.sandbox.Launcher`
+(in a bubblewrap sandbox, unless grading was asked to run without one).
+
 Built on ``nbclient`` (imported when a notebook is run, so that releasing
 needs no Jupyter package), not on ``otter-grader``: otter's batch grader
 (``otter grade``) runs in Docker, its container-free ``otter run`` has no time
@@ -12,15 +15,16 @@ megabytes all come back as replies and a stop reason, so grading goes on.
 """
 from __future__ import annotations
 
+import asyncio
+import inspect
 import json
-import os
 import subprocess
 import time
 
 __all__ = ["run_notebook"]
 
 
-def _make_client(nb, workdir: str, cell_timeout: float, max_output: int):
+def _make_client(nb, km, cell_timeout: float, max_output: int):
     """An nbclient NotebookClient that caps stored output and records each cell's reply."""
     import nbformat
     from nbclient import NotebookClient
@@ -55,26 +59,28 @@ def _make_client(nb, workdir: str, cell_timeout: float, max_output: int):
         replies[cell_index] = (execute_reply or {}).get("content", {})
 
     client = _Client(
-        nbformat.from_dict(nb), kernel_name="python3", allow_errors=True,
+        nbformat.from_dict(nb), km=km, allow_errors=True,
         interrupt_on_timeout=True, shutdown_kernel="immediate", iopub_timeout=2,
         timeout=max(1, int(cell_timeout)),
         error_on_timeout={"ename": "Timeout", "evalue": "", "traceback": []},
-        resources={"metadata": {"path": workdir}}, on_cell_executed=on_cell_executed)
+        on_cell_executed=on_cell_executed)
     client.stored, client.capped = 0, False
     client.timeout_func = lambda cell: limits.get("current")
     return client, replies, limits
 
 
-async def run_notebook(nb: dict, workdir: str, *, timeout: float, cell_timeout: float,
+async def run_notebook(nb: dict, launcher, job, *, timeout: float, cell_timeout: float,
                        max_output: int):
-    """Run ``nb`` in a fresh ``python3`` kernel whose working folder is ``workdir``.
+    """Run ``nb`` in a fresh kernel started by ``launcher`` for ``job``; end it and all it started.
 
     Parameters
     ----------
     nb : dict
         The notebook to run (every source one string).
-    workdir : str
-        The kernel's current folder.
+    launcher : bptt.course.sandbox.Launcher
+        Starts the kernel (in its sandbox) and ends it.
+    job : bptt.course.sandbox.Job
+        The notebook's folders; the kernel works in ``job.home``.
     timeout : float
         Seconds the whole notebook may run (starting the kernel is not
         counted); cells not reached are not run.
@@ -95,15 +101,17 @@ async def run_notebook(nb: dict, workdir: str, *, timeout: float, cell_timeout: 
     """
     from nbclient.exceptions import DeadKernelError
 
-    client, replies, limits = _make_client(nb, workdir, cell_timeout, max_output)
+    km = launcher.kernel_manager(job)
+    client, replies, limits = _make_client(nb, km, cell_timeout, max_output)
     stopped = None
-    # One thread per kernel: several run side by side, and results do not
-    # depend on the machine's core count. The kernel's own stderr (its log) is
-    # not the student's output: drop it.
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
-           "MKL_NUM_THREADS": "1"}
+    # The launcher's environment (one thread per kernel, so that several run
+    # side by side and results do not depend on the core count), and nothing
+    # of the grader's. The kernel's own stdout and stderr (its log) are not the
+    # student's output: drop them.
     try:
-        async with client.async_setup_kernel(env=env, stderr=subprocess.DEVNULL):
+        async with client.async_setup_kernel(env=launcher.process_env(job), cwd=str(job.home),
+                                             stdout=subprocess.DEVNULL,
+                                             stderr=subprocess.DEVNULL):
             deadline = time.monotonic() + timeout     # starting the kernel is not counted
             for index, cell in enumerate(client.nb.cells):
                 if cell.cell_type != "code" or not cell.source.strip():
@@ -124,9 +132,26 @@ async def run_notebook(nb: dict, workdir: str, *, timeout: float, cell_timeout: 
                     break
     except Exception as exc:      # the kernel would not start, or nbclient failed
         stopped = f"not run: the notebook could not be executed ({type(exc).__name__}: {exc})"
+    finally:
+        await _end(client, km, launcher)
     for index, reply in replies.items():
         if reply.get("ename") == "Timeout":
             reply["evalue"] = (f"the cell did not finish within {limits[index]:.0f} s "
                                "(an endless loop, or far too slow); it was interrupted")
     return client.nb, replies, stopped
+
+
+async def _end(client, km, launcher) -> None:
+    """Stop the channels, kill the kernel and all it started, free its files."""
+    if client.kc is not None:
+        client.kc.stop_channels()
+    await asyncio.to_thread(launcher.end, km)
+    try:
+        if km.has_kernel:
+            await km.shutdown_kernel(now=True)
+    except Exception:       # it is dead already; only the bookkeeping complains
+        pass
+    done = km.cleanup_resources()
+    if inspect.isawaitable(done):
+        await done
 

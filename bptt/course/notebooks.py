@@ -16,8 +16,10 @@ unchanged:
   questions are graded by hand.
 * **Checks.** A code cell whose ``metadata.nbgrader`` has ``grade`` true and
   ``solution`` false, with ``points`` and a unique ``grade_id``, is an
-  automatic test (typically ``bptt.checks.check_rnn_forward(rnn_forward)``).
-  It earns its points when it runs without an error.
+  automatic test: calls of self-checks on the student's functions, with
+  literal options (``bptt.checks.check_rnn_backward(rnn_backward,
+  truncation=False)``). It earns its points when the checks pass; the grader
+  runs them from outside the student's kernel (:mod:`bptt.course.verdict`).
 * **The install cell.** The first code cell (id ``install-bptt``, written by
   the book's ``chapters/_ext/launch_cell.py``) installs the package on Colab
   or Binder when it is missing. Students need it, so the release keeps it; it
@@ -48,7 +50,7 @@ CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
 TEXT_STUB = "YOUR ANSWER HERE"
 #: The id of every notebook's first code cell, which installs the package on
 #: Colab or Binder when it is missing. The release keeps it; it is no
-#: question; the grader runs :data:`bptt.course.grade.GRADER_INSTALL_CELL` in
+#: question; the grader runs :data:`bptt.course.prepare.GRADER_INSTALL_CELL` in
 #: its place, so grading never installs anything.
 INSTALL_CELL_ID = "install-bptt"
 #: Source assignments: hw1-forward.ipynb, hw2-backward.ipynb, ...
