@@ -259,6 +259,35 @@ def attacks(paths: dict) -> dict:
                 "            errors[value] = 1.0\n"
                 "    SEEN.append((params, g))\n"
                 "    return errors\n")}, []),
+        # ---- found by a second review: a whole run crashed, outputs dangerous to open
+        "deep_tree": ("hw1-forward", {**STUBS, "hw1-02": SETUP + (
+            "import os, _bptt_grading\n"       # json.loads recursed: RecursionError, uncaught
+            "def deep(cell, namespace):\n"
+            f"    with open(os.path.join({results}, cell + '.npz'), 'wb') as f:\n"
+            "        np.savez(f, tree=np.array('[' * 200_000 + ']' * 200_000))\n"
+            "_bptt_grading.call_cell = deep\n")}, []),
+        "escapes": ("hw1-forward", {"hw1-04": (
+            "def rnn_step_forward(params, x_t, h_prev):\n"
+            "    raise ValueError('\\x1b]52;c;cm0gLXJmIH4=\\x07\\x1b[2J\\x1b]0;TITLE\\x07done')\n"
+            )}, []),
+        "dangerous_outputs": ("hw1-forward", {**STUBS, "hw1-02": SETUP + (
+            "from IPython.display import HTML, Javascript, display, update_display\n"
+            "display(HTML('<script>SCRIPT</script>'), Javascript('SCRIPT'))\n"
+            "display({'image/svg+xml': '<svg onload=SCRIPT/>', 'text/markdown': '<script>SCRIPT'\n"
+            "         '</script>', 'text/plain': 'kept'}, raw=True)\n"
+            "display('small', display_id='d')\n"         # updates bypassed the output cap
+            "for _ in range(4):\n"
+            "    update_display(HTML('x' * 5_000_000), display_id='d')\n")},
+                              ["raise ValueError('y' * 5_000_000)\n"]),   # so did an error
+        "train_nothing": ("hw4-training", {"hw4-07": (
+            "def train_char_rnn(text, *, hidden_size=64, seq_len=25, batch_size=4,\n"
+            "                   n_steps=2000, lr=0.1, max_norm=5.0, seed=0):\n"
+            "    vocab, rng = CharVocab(text), np.random.default_rng(seed)\n"
+            "    V, H = vocab.size, hidden_size\n"
+            "    shapes = {'W_xh': (H, V), 'W_hh': (H, H), 'b_h': (H,), 'W_hy': (V, H),\n"
+            "              'b_y': (V,)}\n"
+            "    params = {k: rng.standard_normal(s) for k, s in shapes.items()}\n"
+            "    return params, vocab, np.zeros(n_steps)\n")}, []),
     }
 
 
@@ -293,6 +322,10 @@ EXPECTED = {
                              "check_return_dh": (0, "the package's own"),
                              "check_numerical_gradient": (0, "the package's own"),
                              "check_gradient_check": (0, "does not catch")},
+    "deep_tree": {"check_rnn_step_forward": (0, "nested too deeply")},
+    "escapes": {"check_rnn_step_forward": (0, "raised ValueError: done")},
+    "dangerous_outputs": {"check_rnn_forward": (0, "is wrong")},
+    "train_nothing": {"check_train_char_rnn": (0, "do not model the text")},
 }
 #: Honest submissions graded in the same run: their exact points.
 HONEST = {"victim": ("correct", {"check_rnn_step_forward": 3, "check_rnn_forward": 4}),
@@ -413,3 +446,13 @@ def test_totals_agree_with_grades(run):
                                                                        t["assignment"])]
         assert float(t["points"]) == sum(float(r["points"] or 0) for r in mine)
     assert "sandbox: bubblewrap" in (run["out"] / "report.txt").read_text()
+
+
+def test_executed_notebooks_hold_no_script_and_keep_to_the_cap(run):
+    path = run["out"] / "dangerous_outputs" / "hw1-forward.ipynb"
+    text = json.dumps([c.get("outputs") for c in json.loads(path.read_text())["cells"]])
+    assert "SCRIPT" not in text and "text/html" not in text and "kept" in text
+    assert path.stat().st_size < 200_000                  # max_output is 50_000 characters
+    for row in run["rows"]:
+        assert not any(c in row["feedback"] for c in "\x1b\x07"), row
+    assert "\x1b" not in (run["out"] / "escapes" / "hw1-forward.ipynb").read_text()

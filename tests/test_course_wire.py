@@ -6,6 +6,7 @@ into a placeholder.
 """
 from __future__ import annotations
 
+import io
 import json
 import math
 import os
@@ -76,7 +77,7 @@ def test_hostile_files_are_refused(tmp_path, monkeypatch):
         wire.load(tmp_path / "text.npz")
     np.savez(tmp_path / "pickle.npz", tree=np.array(json.dumps({"t": "array", "k": "a0"})),
              a0=np.array([Mine()], dtype=object))
-    with pytest.raises(ValueError, match="not a file of results.*allow_pickle=False"):
+    with pytest.raises(ValueError, match="not a file of results.*dtype object"):
         wire.load(tmp_path / "pickle.npz")
     monkeypatch.setattr(wire, "MAX_BYTES", 1000)
     with zipfile.ZipFile(tmp_path / "bomb.npz", "w", zipfile.ZIP_DEFLATED) as z:
@@ -88,6 +89,41 @@ def test_hostile_files_are_refused(tmp_path, monkeypatch):
         deep = {"t": "list", "v": [deep]}
     np.savez(tmp_path / "deep.npz", tree=np.array(json.dumps(deep)))
     assert "malformed" in repr(_innermost(wire.load(tmp_path / "deep.npz")))
+
+
+def _raw(path, tree: str, entries=()):
+    """An .npz written by hand: its tree, then entries of raw bytes (headers that may lie)."""
+    with zipfile.ZipFile(path, "w") as z:
+        with z.open("tree.npy", "w") as f:
+            np.lib.format.write_array(f, np.array(tree))
+        for name, data in entries:
+            z.writestr(name, data)
+
+
+def _header(descr, shape) -> bytes:
+    f = io.BytesIO()
+    np.lib.format.write_array_header_2_0(f, {"descr": descr, "fortran_order": False,
+                                             "shape": shape})
+    return f.getvalue()
+
+
+@pytest.mark.parametrize("why, tree, entries", [
+    # numpy allocates the shape a header claims before it reads: 64 TiB, a MemoryError
+    ("claims shape", '{"t": "array", "k": "a0"}', [("a0.npy", _header("<f8", (2 ** 43,)))]),
+    # items of no size: 10**15 of them cost nothing to hold, and forever to judge
+    ("holds dtype", '{"t": "array", "k": "a0"}', [("a0.npy", _header("<U0", (10 ** 15,)))]),
+    ("holds dtype", '{"t": "array", "k": "a0"}', [("a0.npy", _header([("a", "<f8")], (2,))
+                                                   + b"\0" * 16)]),
+    ("is not a stored .npy", '{"t": "none"}', [("a0.txt", b"")]),
+    # the JSON reader recurses: a RecursionError, which nothing else catches
+    ("nested too deeply", "[" * 200_000 + "]" * 200_000, []),
+    ("characters", json.dumps({"t": "str", "v": "x" * (2 ** 22)}), []),
+])
+def test_entries_and_trees_are_checked_before_they_are_read(tmp_path, why, tree, entries):
+    _raw(tmp_path / "r.npz", tree, entries)
+    with pytest.raises(ValueError, match=f"not a file of results.*{why}"):
+        wire.load(tmp_path / "r.npz")
+    assert isinstance(wire.read_file(tmp_path / "r.npz"), ValueError)
 
 
 def _innermost(value):

@@ -55,9 +55,20 @@ class SandboxUnavailable(RuntimeError):
     """Grading needs bubblewrap, and cannot use it here."""
 
 
+def _plain(text: str) -> str:
+    """``text`` without terminal escapes or control characters (a newline and a tab stay).
+
+    A student's exception message reaches the feedback: in a terminal that
+    shows ``grades.csv``, an escape sequence could retitle it, clear it or
+    write to its clipboard.
+    """
+    text = re.sub(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)?)", "", str(text))
+    return re.sub(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", "", text)
+
+
 def _short(text: str, limit: int = 1500) -> str:
-    """``text`` cut to ``limit`` characters, ANSI colours removed, safe in a spreadsheet."""
-    text = re.sub(r"\x1b\[[0-9;]*m", "", str(text)).strip()
+    """``text`` cut to ``limit`` characters, plain (:func:`_plain`), safe in a spreadsheet."""
+    text = _plain(text).strip()
     text = text if len(text) <= limit else text[:limit] + " [...]"
     return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
@@ -140,8 +151,8 @@ async def _grade_async(student: str, a: _Assignment, path: Path | None, run_dir:
                        feedback=_short(feedback if passed else note + feedback))
             executed.cells[where[q.grade_id]].outputs = [{
                 "output_type": "stream", "name": "stdout" if passed else "stderr",
-                "text": f"[grader] {q.grade_id}: {row['points']} / {row['max_points']}: "
-                        f"{'' if passed else note}{details}\n"}]
+                "text": _plain(f"[grader] {q.grade_id}: {row['points']} / {row['max_points']}: "
+                               f"{'' if passed else note}{details}\n")}]
         rows.append(row)
     _remove(job.root)                       # what the notebook wrote: its kernel is gone
     return rows, executed
@@ -320,10 +331,15 @@ def grade(submissions, source_dir, out_csv, *, assignments=None,
 
             async def one(student, name):
                 async with gate:
-                    return await _grade_async(
-                        student.name, run[name], _find(student, sources[name].name),
-                        Path(run_dir), timeout=timeout, cell_timeout=cell_timeout,
-                        max_output=max_output)
+                    try:
+                        return await _grade_async(
+                            student.name, run[name], _find(student, sources[name].name),
+                            Path(run_dir), timeout=timeout, cell_timeout=cell_timeout,
+                            max_output=max_output)
+                    except Exception as exc:   # one notebook never ends the whole run
+                        return _rows_not_run(student.name, name, run[name].questions, _short(
+                            f"the grader failed on this notebook ({type(exc).__name__}: "
+                            f"{exc}): grade it by hand")), None
             return await asyncio.gather(*(one(s, n) for s in students for n in names))
 
         results = asyncio.run(run_all())

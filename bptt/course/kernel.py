@@ -24,26 +24,60 @@ import time
 __all__ = ["run_notebook"]
 
 
+#: The only kinds of display output kept: a notebook opened by the instructor
+#: (in Jupyter, VS Code, or as HTML by nbconvert) must run no student's script,
+#: which HTML, JavaScript, SVG, Markdown and widget outputs can hold.
+SAFE_MIME = ("text/plain", "image/png", "image/jpeg")
+#: Characters kept of an error's message and of each line of its traceback.
+_ERROR_TEXT = 2000
+
+
+def _safe(content: dict) -> dict:
+    """A kernel message's content with only what a stored output may hold, and no more."""
+    content = dict(content)
+    if "data" in content:
+        data = content["data"] if isinstance(content["data"], dict) else {}
+        meta = content.get("metadata") if isinstance(content.get("metadata"), dict) else {}
+        content["data"] = {k: v for k, v in data.items() if k in SAFE_MIME}
+        content["metadata"] = {k: v for k, v in meta.items() if k in SAFE_MIME}
+    if "traceback" in content:
+        content["ename"] = str(content.get("ename", ""))[:_ERROR_TEXT]
+        content["evalue"] = str(content.get("evalue", ""))[:_ERROR_TEXT]
+        content["traceback"] = [str(line)[:_ERROR_TEXT] for line in
+                                list(content.get("traceback") or [])[-20:]]
+    return content
+
+
 def _make_client(nb, km, cell_timeout: float, max_output: int):
     """An nbclient NotebookClient that caps stored output and records each cell's reply."""
     import nbformat
     from nbclient import NotebookClient
 
     class _Client(NotebookClient):
-        """Stores at most ``max_output`` characters of output for the whole notebook."""
+        """Stores at most ``max_output`` characters of output for the whole notebook.
 
-        def output(self, outs, msg, display_id, cell_index):
-            content = msg["content"]
-            if msg["msg_type"] == "error":
-                content["traceback"] = content.get("traceback", [])[-20:]
-                return super().output(outs, msg, display_id, cell_index)
+        Errors and display updates count too, and displays keep only
+        :data:`SAFE_MIME`.
+        """
+
+        def _fits(self, content: dict) -> bool:
             size = len(content["text"]) if "text" in content else len(json.dumps(content))
             left = max_output - self.stored
             self.stored += size
-            if size <= left:
+            return size <= left
+
+        def _update_display_id(self, display_id, msg):
+            msg = {**msg, "content": _safe(msg["content"])}
+            if display_id in self._display_id_map and self._fits(msg["content"]):
+                super()._update_display_id(display_id, msg)
+
+        def output(self, outs, msg, display_id, cell_index):
+            content = msg["content"] = _safe(msg["content"])
+            left = max_output - self.stored
+            if self._fits(content):
                 return super().output(outs, msg, display_id, cell_index)
             if msg["msg_type"] == "stream" and left > 0:
-                content["text"] = content["text"][:left]
+                content["text"] = str(content["text"])[:left]
                 super().output(outs, msg, display_id, cell_index)
             if not self.capped:
                 self.capped = True
@@ -56,7 +90,8 @@ def _make_client(nb, km, cell_timeout: float, max_output: int):
     replies, limits = {}, {}
 
     def on_cell_executed(cell, cell_index, execute_reply):
-        replies[cell_index] = (execute_reply or {}).get("content", {})
+        content = (execute_reply or {}).get("content")
+        replies[cell_index] = content if isinstance(content, dict) else {}
 
     client = _Client(
         nbformat.from_dict(nb), km=km, allow_errors=True,
@@ -134,6 +169,9 @@ async def run_notebook(nb: dict, launcher, job, *, timeout: float, cell_timeout:
         stopped = f"not run: the notebook could not be executed ({type(exc).__name__}: {exc})"
     finally:
         await _end(client, km, launcher)
+    for cell in client.nb.cells:      # the kernel's reply may have set anything
+        if cell.cell_type == "code" and type(cell.get("execution_count")) is not int:
+            cell.execution_count = None
     for index, reply in replies.items():
         if reply.get("ename") == "Timeout":
             reply["evalue"] = (f"the cell did not finish within {limits[index]:.0f} s "

@@ -20,7 +20,9 @@ grader does not run it in the student's kernel. Instead, in its own process:
 4. the kernel calls the student's function (the harness's (b) ``call``, see
    :mod:`bptt.course.call_cell`) and writes back what happened, as data;
 5. :func:`verdict` judges each result with the check's (c) ``judge`` and
-   reports as ``Check.run`` does: the same messages a student sees.
+   reports as ``Check.run`` does: the same messages a student sees; and
+   confirms what a self-check takes on trust (the parameters
+   ``train_char_rnn`` returns must model the text: :func:`_trained`).
 
 Nothing the kernel computes but the outputs of the student's functions
 enters a verdict, and the facts the judges compare with never leave this
@@ -258,6 +260,42 @@ def _judge(stage, problems, calls) -> None:
     report(stage.name, results, stage.patterns, stage.summary)
 
 
+def _trained(stage, problems, calls) -> None:
+    """Raise AssertionError when ``train_char_rnn`` returned parameters that were not trained.
+
+    ``check_train_char_rnn`` judges the losses a function *reports*: one that
+    trains nothing and reports ``np.zeros(n_steps)`` passes it. The grader
+    also evaluates the parameters it returned, on the text it was given (one
+    sequence from h0 = 0, the package's forward pass and loss): trained, they
+    score about their last losses; anything else, about log V or worse.
+    """
+    if stage.name != "train_char_rnn":
+        return
+    import bptt
+    from bptt.data import CharVocab
+    from bptt.losses import softmax_cross_entropy
+
+    for problem, result in zip(problems, calls):
+        text = problem.args["text"]
+        vocab = CharVocab(text)
+        codes, bound = vocab.encode(text), 0.6 * float(np.log(vocab.size))
+        params = result.output[0][0]
+        try:
+            y = bptt.rnn_forward({k: np.asarray(params[k], dtype=np.float64)
+                                  for k in ("W_xh", "W_hh", "b_h", "W_hy", "b_y")},
+                                 vocab.one_hot(codes[:-1])[:, None, :])[0]
+            loss = float(softmax_cross_entropy(y, codes[1:, None])[0])
+        except Exception as exc:            # any failure is a wrong answer
+            loss, why = float("nan"), f" ({type(exc).__name__}: {exc})"
+        else:
+            why = ""
+        if not loss < bound:
+            raise AssertionError(
+                f"train_char_rnn is wrong: the params it returned do not model the text: their "
+                f"mean loss on it is {loss:.3f}{why}, not below 0.6 log V = {bound:.3f} as the "
+                "losses it reported say. Return the parameters that the training produced.")
+
+
 def verdict(drawn: list[Drawn], results) -> tuple[bool, str, str]:
     """``(passed, feedback, details)`` for one check cell from what the kernel wrote (decoded).
 
@@ -285,6 +323,7 @@ def verdict(drawn: list[Drawn], results) -> tuple[bool, str, str]:
         try:
             for stage, problems, calls in stages:
                 _judge(stage, problems, calls)
+                _trained(stage, problems, calls)
         except AssertionError as exc:
             details = exc.details() if hasattr(exc, "details") else str(exc)
             return False, str(exc), details

@@ -27,8 +27,9 @@ callable, opaque                    something that is not data (a function, a
                                     student's own object): a placeholder
 ==================================  ===========================================
 
-Reading never unpickles (``allow_pickle=False``), reads at most
-:data:`MAX_BYTES` and turns whatever it does not know into an :class:`Opaque`
+Reading never unpickles (nor lets numpy read an array: each entry's header is
+checked against its size first), reads at most :data:`MAX_BYTES` and a tree of
+at most 4 Mi characters, and turns whatever it does not know into an :class:`Opaque`
 placeholder: a hostile file can at worst give a wrong result, which earns
 nothing. This module needs numpy and the standard library only: the grader
 copies it unchanged into the kernel's runtime, as ``_bptt_wire``.
@@ -52,6 +53,12 @@ __all__ = ["MAX_BYTES", "Opaque", "Placeholder", "encode", "decode", "save", "sa
 MAX_BYTES = 512 * 2 ** 20
 _MAX_DEPTH = 40
 _MAX_TEXT = 2000
+#: The most characters of a tree, and arrays, one file may hold: a tree's
+#: JSON is small (the arrays carry the data), but its Python objects cost
+#: ten times its text, and its nesting the reader's stack.
+_MAX_TREE, _MAX_ENTRIES = 2 ** 22, 100_000
+#: The dtypes an array may have: booleans, integers, floats, complex, text.
+_KINDS = "biufcSU"
 
 
 class Opaque:
@@ -253,7 +260,8 @@ def load(source, builders=None):
     """Read a value written by :func:`save`, from a path or an open binary file.
 
     Reads at most :data:`MAX_BYTES` (plus the tree); raises ValueError for a
-    file that is larger, not an .npz, or without a tree.
+    file that is larger, not an .npz, or without a tree, and for any entry
+    that is not a plain array (see :func:`_array`).
     """
     if hasattr(source, "read"):
         data = source.read(MAX_BYTES + 2 ** 24 + 1)
@@ -264,14 +272,49 @@ def load(source, builders=None):
         raise ValueError(f"more than {MAX_BYTES} bytes")
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            if sum(i.file_size for i in archive.infolist()) > MAX_BYTES + 2 ** 24:
+            entries = archive.infolist()
+            if len(entries) > _MAX_ENTRIES:
+                raise ValueError(f"more than {_MAX_ENTRIES} arrays")
+            if sum(i.file_size for i in entries) > MAX_BYTES + 2 ** 24:
                 raise ValueError(f"more than {MAX_BYTES} bytes once unpacked")
-        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
-            arrays = {k: npz[k] for k in npz.files if k != "tree"}
-            tree = json.loads(str(npz["tree"][()]))
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+            arrays = {i.filename[:-4]: _array(archive, i) for i in entries}
+        tree = arrays.pop("tree")
+        if tree.dtype.kind != "U" or tree.shape != () or tree.itemsize > 4 * _MAX_TREE:
+            raise ValueError(f"its tree is not a text of at most {_MAX_TREE} characters")
+        return decode(json.loads(str(tree[()])), arrays, builders)
+    except RecursionError:
+        raise ValueError("not a file of results (a tree nested too deeply)") from None
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError) as exc:
         raise ValueError(f"not a file of results ({exc})") from None
-    return decode(tree, arrays, builders)
+
+
+def _array(archive, info):
+    """The array of one entry, its header checked before numpy allocates anything.
+
+    An .npy header may claim any shape and dtype whatever the data that
+    follows (numpy allocates the claimed size first): refuse a name that is
+    not ``<key>.npy``, a dtype other than booleans, numbers and text, an
+    empty item, and a shape whose size is not the entry's.
+    """
+    from numpy.lib import format as npy
+
+    if not info.filename.endswith(".npy") or info.compress_type != zipfile.ZIP_STORED:
+        raise ValueError(f"the entry {info.filename[:100]!r} is not a stored .npy file")
+    with archive.open(info) as f:
+        version = npy.read_magic(f)
+        if version not in ((1, 0), (2, 0)):
+            raise ValueError(f"the entry {info.filename[:100]!r} has an .npy version {version}")
+        read = npy.read_array_header_1_0 if version == (1, 0) else npy.read_array_header_2_0
+        shape, fortran, dtype = read(f)
+        if dtype.kind not in _KINDS or dtype.itemsize == 0 or dtype.fields is not None:
+            raise ValueError(f"the entry {info.filename[:100]!r} holds dtype {dtype}, "
+                             "not booleans, numbers or text")
+        size = math.prod(shape) * dtype.itemsize
+        if size != info.file_size - f.tell():
+            raise ValueError(f"the entry {info.filename[:100]!r} claims shape {shape[:8]} "
+                             f"and dtype {dtype}, not what it holds")
+        flat = np.frombuffer(f.read(size), dtype=dtype, count=math.prod(shape))
+    return flat.reshape(shape, order="F" if fortran else "C").copy()
 
 
 # --------------------------------------------------------------------------
