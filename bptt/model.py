@@ -26,8 +26,12 @@ outputs, arrays time-major as everywhere in :mod:`bptt`):
 * ``keys``: the parameter names, in the order the book lists them;
 * ``init(input_size, hidden_size, output_size, *, seed=0, dtype=np.float64) -> params``;
 * ``forward(params, x) -> (y, cache)``: ``x (T, B, D)``, ``y (T, B, O)``, and
-  whatever backward needs (the RNN's hidden states ``h (T+1, B, H)``);
-* ``backward(params, x, cache, dy, truncate=None) -> grads``: the gradient of
+  whatever backward needs, which the machinery passes on untouched (the RNN's
+  hidden states ``h (T+1, B, H)``; the gated models' ``state`` dict, e.g. the
+  LSTM's ``h``, ``c`` and ``gates``). Initial states are optional further
+  arguments (``h0``, ``c0``), zeros when left out;
+* ``backward(params, x, cache, dy, truncate=None) -> grads`` (``truncate`` is
+  passed by position, so a model may call its third argument ``h`` or ``state``): the gradient of
   every key of ``params``, plus the gradients of the inputs and the initial
   states (and, on request, of the hidden states) under the names in
   :data:`NON_PARAM_KEYS`;

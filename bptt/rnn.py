@@ -28,12 +28,11 @@ time do not depend on the loop, so each is a single matrix product over all
 """
 from __future__ import annotations
 
-from typing import Mapping
-
 import numpy as np
 
 from .model import Model
-from .validate import check_array, check_flag, check_float_dtype, check_positive_int
+from .validate import (check_array, check_flag, check_float_dtype, check_keys,
+                       check_positive_int)
 
 __all__ = ["PARAM_KEYS", "check_rnn_params", "check_tanh_states", "init_rnn",
            "rnn_step_forward", "rnn_step_backward", "rnn_forward", "rnn_backward",
@@ -51,14 +50,7 @@ def check_rnn_params(params, name: str = "params") -> tuple[int, int, int]:
     floating-point dtype (that of ``W_xh``). ``name`` is the argument's name
     in the messages, e.g. ``grads['W_hh'] must have shape (H, H) = (5, 5)``.
     """
-    if not isinstance(params, Mapping):
-        raise TypeError(f"{name} must be a dict with keys {list(PARAM_KEYS)}, "
-                        f"got {type(params).__name__}")
-    missing = [k for k in PARAM_KEYS if k not in params]
-    unknown = [k for k in params if k not in PARAM_KEYS]
-    if missing or unknown:
-        raise ValueError(f"{name} must have exactly the keys {list(PARAM_KEYS)}; "
-                         f"missing {missing}, unknown {unknown}")
+    check_keys(name, params, PARAM_KEYS)
     W_xh = check_array(f"{name}['W_xh']", params["W_xh"], ("H", "D"))
     H, D = W_xh.shape
     dtype = W_xh.dtype

@@ -16,7 +16,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-__all__ = ["check_array", "check_array_dict", "check_square", "check_positive_int",
+__all__ = ["check_array", "check_array_dict", "check_keys", "check_square", "check_positive_int",
            "check_nonneg_int", "check_positive_float", "check_nonneg_float", "check_flag",
            "check_float_dtype", "check_axes"]
 
@@ -109,6 +109,21 @@ def check_array_dict(name: str, arrays, *, finite: bool = True,
             raise ValueError(f"{entry} contains NaN or infinity "
                              f"({int(np.sum(~np.isfinite(a)))} of {a.size} entries)")
     return dict(arrays)
+
+
+def check_keys(name: str, mapping, keys: Sequence[str], what: str = "") -> None:
+    """Check that ``mapping`` is a dict holding exactly ``keys`` (a model's params or state).
+
+    ``what`` is appended to the first message, e.g. ``" as returned by lstm_forward"``.
+    """
+    if not isinstance(mapping, Mapping):
+        raise TypeError(f"{name} must be a dict with keys {list(keys)}{what}, "
+                        f"got {type(mapping).__name__}")
+    missing = [k for k in keys if k not in mapping]
+    unknown = [k for k in mapping if k not in keys]
+    if missing or unknown:
+        raise ValueError(f"{name} must have exactly the keys {list(keys)}; "
+                         f"missing {missing}, unknown {unknown}")
 
 
 def check_square(name: str, W) -> np.ndarray:

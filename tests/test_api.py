@@ -24,6 +24,11 @@ CONTRACT = {
     "numerical_gradient": "(f, x, eps=1e-06)",
     "numerical_gradient_params": "(f, params, eps=1e-06)",
     "rel_error": "(a, b)",
+    "init_lstm": "(input_size, hidden_size, output_size, *, seed=0, dtype=<class 'numpy.float64'>)",
+    "lstm_step_forward": "(params, x_t, h_prev, c_prev)",
+    "lstm_step_backward": "(params, x_t, h_prev, c_prev, c_t, gates, dh_t, dc_t)",
+    "lstm_forward": "(params, x, h0=None, c0=None)",
+    "lstm_backward": "(params, x, state, dy, truncate=None)",
 }
 
 
