@@ -30,7 +30,10 @@ PUBLIC = {"check_rnn_step_forward": "rnn_step_forward", "check_rnn_forward": "rn
           "check_numerical_gradient": "numerical_gradient",
           "check_gradient_check": "gradient_check", "check_clip_grad_norm": "clip_grad_norm",
           "check_clip_grad_value": "clip_grad_value", "check_lag_norms": "lag_norms",
-          "check_sample": "sample", "check_train_char_rnn": "train_char_rnn"}
+          "check_sample": "sample", "check_train_char_rnn": "train_char_rnn",
+          "check_lstm_step_forward": "lstm_step_forward",
+          "check_lstm_step_backward": "lstm_step_backward",
+          "check_lstm_backward": "lstm_backward"}
 
 
 def _topics() -> list[str]:

@@ -46,6 +46,11 @@ _BACKWARD = ("rnn.rnn_step_backward", "rnn.rnn_backward", "rnn.step_gradients",
 _CLIP_NORM = ("clip.clip_grad_norm", "clip.grad_norm", "clip._norm", "train.train",
               "one_unit.one_unit_descent")
 _CLIP_VALUE = ("clip.clip_grad_value", "clip.clip_step_values", "train.train")
+# The LSTM (Homework 5): its step is its sequence pass with T = 1; the gate
+# activation does most of a step; the local slopes most of a backward step.
+_LSTM_FORWARD = ("lstm.lstm_step_forward", "lstm.lstm_forward", "gates.activate")
+_LSTM_BACKWARD = ("lstm.lstm_step_backward", "lstm.lstm_backward", "lstm._local_slopes",
+                  "truncation.truncation_reach", "train.train", *_FINITE_DIFFERENCES)
 
 #: For each function students write (by name), the package's functions
 #: (``module.function``, private helpers included) that compute the same
@@ -63,6 +68,9 @@ REFERENCES = {
     "clip_grad_value": _CLIP_VALUE,
     "train_char_rnn": ("train.train",),
     "sample": (),
+    "lstm_step_forward": _LSTM_FORWARD,
+    "lstm_step_backward": _LSTM_BACKWARD,
+    "lstm_backward": _LSTM_BACKWARD,
 }
 
 #: What the stand-in for bptt.checks says it is.
