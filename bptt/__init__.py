@@ -25,6 +25,7 @@ a module (the chapter that teaches it in brackets):
 - :mod:`bptt.model`: what a model is to the machinery (:class:`~bptt.model.Model`)
 - :mod:`bptt.rnn`: the vanilla RNN, its step and sequence passes, BPTT with truncation (1-4)
 - :mod:`bptt.lstm`: the LSTM (gates i, f, g, o; state ``h``, ``c``), the same five parts
+- :mod:`bptt.gru`: the GRU (gates r, z, n, torch's equations), the same five parts
 - :mod:`bptt.gates`: what the gated models share (the sigmoid as one tanh, stacked gate checks)
 - :mod:`bptt.losses`: softmax cross-entropy, MSE, masks (2)
 - :mod:`bptt.gradcheck`: centred finite differences, relative error (4)
@@ -53,13 +54,14 @@ take it as it is.
 """
 import importlib as _importlib
 
-from . import (clip, data, dynamics, example, gates, gradcheck, losses, lstm, lyapunov, model,
+from . import (clip, data, dynamics, example, gates, gradcheck, gru, losses, lstm, lyapunov, model,
                one_unit, optim, rnn, spectral, train, truncation, validate)
 from .clip import clip_grad_norm, clip_grad_value, grad_norm
 from .gradcheck import check_gradient, numerical_gradient, numerical_gradient_params, rel_error
 from .losses import last_step_mask, mse_loss, softmax, softmax_cross_entropy
 from .lyapunov import long_run_regime, lyapunov_exponent
 from .optim import SGD, Adagrad, Adam
+from .gru import GRU, gru_backward, gru_forward, gru_step_backward, gru_step_forward, init_gru
 from .lstm import LSTM, init_lstm, lstm_backward, lstm_forward, lstm_step_backward, lstm_step_forward
 from .rnn import PARAM_KEYS, RNN, init_rnn, rnn_backward, rnn_forward, rnn_step_forward
 
@@ -72,9 +74,10 @@ __all__ = [
     "PARAM_KEYS",
     # the model: bptt.rnn
     "init_rnn", "rnn_step_forward", "rnn_forward", "rnn_backward", "RNN",
-    # the gated models: bptt.lstm
+    # the gated models: bptt.lstm, bptt.gru
     "init_lstm", "lstm_step_forward", "lstm_step_backward", "lstm_forward", "lstm_backward",
     "LSTM",
+    "init_gru", "gru_step_forward", "gru_step_backward", "gru_forward", "gru_backward", "GRU",
     # losses: bptt.losses
     "softmax", "softmax_cross_entropy", "mse_loss", "last_step_mask",
     # gradient checking: bptt.gradcheck
@@ -85,9 +88,8 @@ __all__ = [
     "grad_norm", "clip_grad_norm", "clip_grad_value", "SGD", "Adagrad", "Adam",
     # the core modules themselves (the lazy ones are left out, so that
     # `from bptt import *` stays numpy-only)
-    "clip", "data", "dynamics", "example", "gates", "gradcheck", "losses", "lstm", "lyapunov",
-    "model",
-    "one_unit", "optim", "rnn", "spectral", "train", "truncation", "validate",
+    "clip", "data", "dynamics", "example", "gates", "gradcheck", "gru", "losses", "lstm",
+    "lyapunov", "model", "one_unit", "optim", "rnn", "spectral", "train", "truncation", "validate",
 ]
 
 

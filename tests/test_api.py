@@ -29,6 +29,11 @@ CONTRACT = {
     "lstm_step_backward": "(params, x_t, h_prev, c_prev, c_t, gates, dh_t, dc_t)",
     "lstm_forward": "(params, x, h0=None, c0=None)",
     "lstm_backward": "(params, x, state, dy, truncate=None)",
+    "init_gru": "(input_size, hidden_size, output_size, *, seed=0, dtype=<class 'numpy.float64'>)",
+    "gru_step_forward": "(params, x_t, h_prev)",
+    "gru_step_backward": "(params, x_t, h_prev, gates, dh_t)",
+    "gru_forward": "(params, x, h0=None)",
+    "gru_backward": "(params, x, state, dy, truncate=None)",
 }
 
 
