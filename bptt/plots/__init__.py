@@ -13,6 +13,7 @@ functions only draw: the numbers they show are computed by the core modules
 - :mod:`~bptt.plots.lag_norms`: the gradient norm against the lag (3, 5)
 - :mod:`~bptt.plots.truncation`: which steps each loss reaches under truncation (4)
 - :mod:`~bptt.plots.clipping`: the loss cliff and training runs with clipping (5)
+- :mod:`~bptt.plots.adding`: the adding-problem sweep, seeds solved and learning curves (6)
 - :mod:`~bptt.plots.display`, :mod:`~bptt.plots.frames`: the one display pipeline
   (an animation's player, a widget with its frame slider and a still for print)
 - :mod:`~bptt.plots.style`, :mod:`~bptt.plots.prose`: the book's style, the values the prose quotes
