@@ -34,6 +34,9 @@ a module (the chapter that teaches it in brackets):
 - :mod:`bptt.dynamics`: the step Jacobian, its products, gradient norm against lag (5)
 - :mod:`bptt.one_unit`: the one-unit RNN and the cliff of its loss (5)
 - :mod:`bptt.truncation`: which steps a loss reaches under truncated BPTT (4)
+- :mod:`bptt.gated_dynamics`: the LSTM's and GRU's state Jacobians, gradient norm against lag (6)
+- :mod:`bptt.adding`: the adding problem as a measurement, and its stored sweep
+  (``bptt/sweeps/``) (6)
 - :mod:`bptt.clip`, :mod:`bptt.optim`, :mod:`bptt.train`: clipping, optimisers and a
   training loop, for any model's dict of parameters (5)
 - :mod:`bptt.data`: seeded tasks and character data; :mod:`bptt.example`: the worked example

@@ -44,6 +44,8 @@ of threads.
 """
 from __future__ import annotations
 
+import json
+from importlib import resources
 from typing import Iterator
 
 import numpy as np
@@ -57,7 +59,7 @@ from .validate import check_nonneg_int, check_positive_float, check_positive_int
 
 __all__ = ["BASELINE_MSE", "SOLVED_FRACTION", "HS_TOLERANCE", "TEST_B", "TEST_SEED",
            "DIGITS", "adding_loss", "training_batch_seed", "adding_batches",
-           "adding_errors", "adding_run", "success_counts"]
+           "adding_errors", "adding_run", "success_counts", "stored_sweep"]
 
 #: MSE of the constant prediction 1 (the mean of the sum), :math:`\operatorname{Var}(S) = 1/6`.
 BASELINE_MSE = 1.0 / 6.0
@@ -220,3 +222,15 @@ def success_counts(runs) -> dict:
         solved, total = counts.setdefault(r["model"], {}).get(r["T"], (0, 0))
         counts[r["model"]][r["T"]] = (solved + bool(r["solved"]), total + 1)
     return {m: dict(sorted(by_T.items())) for m, by_T in counts.items()}
+
+
+def stored_sweep() -> dict:
+    """The stored sweep over models, lengths and seeds (``bptt/sweeps/adding.json``).
+
+    Written by ``chapters/data/adding_sweep.py`` (about 11 CPU minutes), read
+    by the chapter, which has only a minute. Returns a dict with ``settings``
+    (the script's ``SETTINGS``) and ``runs``, a list of :func:`adding_run`
+    results, each with the CPU ``seconds`` it took.
+    """
+    text = resources.files("bptt").joinpath("sweeps", "adding.json").read_text(encoding="utf-8")
+    return json.loads(text)

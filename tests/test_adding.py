@@ -1,4 +1,4 @@
-"""Tests of bptt.adding and of the stored sweep chapters/data/adding_sweep.json."""
+"""Tests of bptt.adding and of the stored sweep bptt/sweeps/adding.json."""
 from __future__ import annotations
 
 import importlib.util
@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from bptt.adding import (BASELINE_MSE, DIGITS, SOLVED_FRACTION, TEST_SEED, adding_errors,
-                         adding_loss, adding_run, success_counts, training_batch_seed)
+                         adding_loss, adding_run, stored_sweep, success_counts,
+                         training_batch_seed)
 from bptt.data import adding_problem
 from bptt.rnn import RNN
 
@@ -87,7 +88,7 @@ def test_success_counts():
 
 @pytest.fixture(scope="module")
 def sweep():
-    return load_sweep_module(), json.loads((DATA / "adding_sweep.json").read_text())
+    return load_sweep_module(), stored_sweep()
 
 
 def test_stored_settings_are_the_scripts(sweep):

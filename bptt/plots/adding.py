@@ -25,8 +25,10 @@ from .style import WIDTH
 
 __all__ = ["MODEL_COLOURS", "MODEL_LABELS", "plot_adding_sweep", "adding_alt"]
 
-#: One colour per model, as in :func:`bptt.plots.clipping.plot_training_runs`.
-MODEL_COLOURS = {"rnn": "#e41a1c", "lstm": "#377eb8", "gru": "#4daf4a"}
+#: One colour per model, those of chapter 6's other figures
+#: (:func:`bptt.plots.gated.cell_curves` draws RNN, LSTM, GRU in the first
+#: three colours of matplotlib's default cycle).
+MODEL_COLOURS = {"rnn": "#1f77b4", "lstm": "#ff7f0e", "gru": "#2ca02c"}
 #: How the figure names each model.
 MODEL_LABELS = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
 

@@ -4,8 +4,10 @@ Every run is one call of :func:`bptt.adding.adding_run`; the JSON keeps every
 run's result beside the settings, so the chapter quotes counts of seeds, not
 one chosen run. Run it from the book's root, one thread a process::
 
-    OMP_NUM_THREADS=1 nice .venv/bin/python chapters/data/adding_sweep.py \\
-        --out chapters/data/adding_sweep.json --jobs 2
+    OMP_NUM_THREADS=1 nice .venv/bin/python chapters/data/adding_sweep.py --jobs 2
+
+It writes ``bptt/sweeps/adding.json`` (``--out`` for elsewhere), which the
+chapter reads with :func:`bptt.adding.stored_sweep`.
 
 ``tests/test_adding.py`` re-runs one cheap entry and checks the stored settings
 equal :data:`SETTINGS`, so the stored results cannot drift from the code.
@@ -19,6 +21,7 @@ import os
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 
 #: Every setting of the sweep. The budget (steps) depends on T only, the
 #: learning rate on the model only; the rest is shared. Each budget lets one
@@ -36,6 +39,9 @@ SETTINGS = {
     "n_points": 8,
     "optimizer": "Adam(lr, betas=(0.9, 0.999), eps=1e-8)",
 }
+
+#: The stored sweep the chapter reads (see bptt.adding.stored_sweep).
+STORED = Path(__file__).resolve().parents[2] / "bptt" / "sweeps" / "adding.json"
 
 #: Where each model lives: module and attribute.
 MODELS = {"rnn": ("bptt.rnn", "RNN"), "lstm": ("bptt.lstm", "LSTM"), "gru": ("bptt.gru", "GRU")}
@@ -77,7 +83,8 @@ def write_json(path: str, data: dict) -> None:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", required=True, help="the JSON file to write")
+    parser.add_argument("--out", default=str(STORED), help="the JSON file to write "
+                        "(default: the package's stored sweep, %(default)s)")
     parser.add_argument("--jobs", type=int, default=1, help="parallel processes (at most 2 here)")
     args = parser.parse_args(argv)
     jobs = [(m, T, s) for m in SETTINGS["models"] for T in SETTINGS["T"] for s in SETTINGS["seeds"]]
