@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .gates import activate, check_gated_params, check_gates, gate_scale
+from .gates import check_gate_array, check_gated_params, check_gates, gate_scale
 from .model import Model
 from .validate import check_array, check_float_dtype, check_keys, check_positive_int
 
@@ -97,8 +97,11 @@ def _halved(params: dict, H: int) -> tuple:
 def _step(a, ah, hn, h_prev, h_t, tmp, H):
     """One recurrence step in place: ``a`` (B, 3H) holds the input part, ``ah`` W_hh h_{t-1}."""
     np.add(ah[:, 2 * H:], hn[1], out=hn[0])        # hn = W_hn h_{t-1} + b_hn
-    a[:, :2 * H] += ah[:, :2 * H]
-    activate(a[:, :2 * H], "ss")                  # r, z
+    rz = a[:, :2 * H]
+    rz += ah[:, :2 * H]
+    np.tanh(rz, out=rz)                           # r, z: activate(rz, "ss"), inlined
+    rz += 1.0
+    rz *= 0.5
     np.multiply(a[:, :H], hn[0], out=tmp)         # n = tanh(a_n + r * hn)
     a[:, 2 * H:] += tmp
     np.tanh(a[:, 2 * H:], out=a[:, 2 * H:])
@@ -253,8 +256,8 @@ def gru_forward(params: dict, x: np.ndarray, h0: np.ndarray | None = None):
 def _check_state(state, T, B, H, dtype):
     check_keys("state", state, STATE_KEYS, " as returned by gru_forward")
     h = check_array("state['h']", state["h"], ("T+1", "B", "H"), (T + 1, B, H), dtype)
-    gates = check_array("state['gates']", state["gates"], ("T", "B", "3H"), (T, B, 3 * H), dtype)
-    check_gates("state['gates']", gates, _KINDS, _GATES, "gru_forward")
+    gates = check_gate_array("state['gates']", state["gates"], ("T", "B", "3H"), (T, B, 3 * H),
+                             dtype, _KINDS, _GATES, "gru_forward")
     hn = check_array("state['hn']", state["hn"], ("T", "B", "H"), (T, B, H), dtype)
     return h, gates, hn
 
@@ -275,9 +278,9 @@ def gru_backward(params: dict, x: np.ndarray, state: dict, dy: np.ndarray,
         grads["h0"] = dh_next
         grads["W_hy"] = sum_t dy[t-1].T @ h[t];  grads["b_y"] = sum_t dy[t-1].sum(0)
 
-    computed faster: each step's local factors for all steps at once before
-    the loop, the input side's :math:`\delta_x` and every weight-gradient sum
-    over time after it; the loop carries only :math:`\bar h_t`.
+    computed faster: each step's local factors a few steps at a time just
+    ahead of the loop (still in the cache when it reads them), every
+    weight-gradient sum over time after it; the loop carries only :math:`\bar h_t`.
 
     Parameters
     ----------
@@ -308,28 +311,35 @@ def gru_backward(params: dict, x: np.ndarray, state: dict, dy: np.ndarray,
     dy2 = dy.reshape(T * B, O)
     grads = {"W_hy": dy2.T @ h[1:].reshape(T * B, H), "b_y": dy2.sum(axis=0)}
     hbar = (dy2 @ params["W_hy"]).reshape(T, B, H)    # from y_t; the loop adds from t+1
-    G = gates.reshape(T, B, 3, H)
-    r, z, n = G[:, :, 0], G[:, :, 1], G[:, :, 2]
-    d_n = (1.0 - z) * (1.0 - n * n)                  # factors of hbar_t, all steps at once
-    delta_h = np.empty_like(G)                       # becomes delta_h in the loop
-    np.multiply(d_n, hn * r * (1.0 - r), out=delta_h[:, :, 0])
-    np.multiply(h[:-1] - n, z * (1.0 - z), out=delta_h[:, :, 1])
-    np.multiply(d_n, r, out=delta_h[:, :, 2])
     W_hh = params["W_hh"]
     from_future = np.zeros((B, H), dtype=dtype)
+    tmp = np.empty((B, H), dtype=dtype)
+    # delta_h (T, B, 3, H) first holds each step's local slopes (_local_slopes),
+    # which the loop turns into delta_h in place, and writes delta_x beside it.
+    # The slopes are computed a few steps at a time, just before the loop
+    # reaches them, so that each chunk is still in the cache when it is read.
+    delta_h = np.empty((T, B, 3, H), dtype=dtype)
+    delta_x = np.empty((T, B, 3, H), dtype=dtype)    # same r, z blocks; n without r
+    K = _chunk_steps(B * 3 * H * delta_h.itemsize)
+    d_n = np.empty((K, B, H), dtype=dtype)           # (1 - z)(1 - n^2), a factor of hbar_t
+    z = gates[:, :, H:2 * H]
     for t in range(T, 0, -1):                        # book step t lives at index t-1
+        if t % K == 0 or t == T:                     # slopes of steps t - t % K + 1 .. t
+            s = t - (t - 1) % K - 1                  # first index of the chunk
+            _local_slopes(h[s:t], gates[s:t], hn[s:t], delta_h[s:t], d_n[:t - s])
         d = hbar[t - 1]
         d += from_future                             # the loss at t meets the gradient from t+1
         dl = delta_h[t - 1]
         dl *= d[:, None, :]
+        delta_x[t - 1, :, :2] = dl[:, :2]
+        np.multiply(d, d_n[(t - 1) % K], out=delta_x[t - 1, :, 2])
         if k is not None and t - 1 > 0 and (t - 1) % k == 0:
             from_future.fill(0.0)                    # h_{t-1} detached
         else:
             np.matmul(dl.reshape(B, 3 * H), W_hh, out=from_future)
-            from_future += d * z[t - 1]              # the direct path z_t h_{t-1}
+            np.multiply(d, z[t - 1], out=tmp)        # the direct path z_t h_{t-1}
+            from_future += tmp
 
-    delta_x = delta_h.copy()                         # same r, z blocks; n without r
-    np.multiply(hbar, d_n, out=delta_x[:, :, 2])
     dx2, dh2 = delta_x.reshape(T * B, 3 * H), delta_h.reshape(T * B, 3 * H)
     grads["W_xh"] = dx2.T @ x.reshape(T * B, D)
     grads["W_hh"] = dh2.T @ h[:-1].reshape(T * B, H)
@@ -337,6 +347,40 @@ def gru_backward(params: dict, x: np.ndarray, state: dict, dy: np.ndarray,
     grads["x"] = (dx2 @ params["W_xh"]).reshape(T, B, D)
     grads["h0"] = from_future
     return {key: grads[key] for key in (*PARAM_KEYS, "x", "h0")}
+
+
+def _chunk_steps(step_bytes: int) -> int:
+    """How many steps' slopes to compute at once: about 256 kB, a core's L2 cache or less."""
+    return max(1, (1 << 18) // step_bytes)
+
+
+def _local_slopes(h_prev: np.ndarray, gates: np.ndarray, hn: np.ndarray, delta: np.ndarray,
+                  d_n: np.ndarray) -> None:
+    r"""The local factors of a run of ``K`` steps, written into ``delta`` and ``d_n``.
+
+    ``h_prev (K, B, H)`` are the states the steps start from, ``gates (K, B, 3H)``
+    and ``hn (K, B, H)`` theirs. ``d_n (K, B, H)`` gets
+    :math:`(1 - z)(1 - n^2)`, which turns :math:`\bar h_t` into :math:`\delta^n`;
+    ``delta (K, B, 3, H)`` the factors of :math:`\bar h_t` in :math:`\delta_h`:
+    :math:`(1 - z)(1 - n^2)\, \mathrm{hn}\, r (1 - r)`,
+    :math:`(h_{t-1} - n)\, z (1 - z)` and :math:`(1 - z)(1 - n^2)\, r`.
+    """
+    K, B, H = d_n.shape
+    G = gates.reshape(K, B, 3, H)
+    r, z, n = G[:, :, 0], G[:, :, 1], G[:, :, 2]
+    one_minus, prod = delta[:, :, 2], delta[:, :, 1]     # scratch, overwritten last
+    np.subtract(1.0, z, out=one_minus)
+    np.multiply(n, n, out=d_n)
+    np.subtract(1.0, d_n, out=d_n)
+    np.multiply(one_minus, d_n, out=d_n)              # (1 - z)(1 - n^2)
+    np.multiply(z, one_minus, out=prod)               # z (1 - z), kept in delta[:, :, 1]
+    np.multiply(hn, r, out=delta[:, :, 0])
+    np.subtract(1.0, r, out=one_minus)
+    delta[:, :, 0] *= one_minus                       # hn r (1 - r)
+    np.multiply(d_n, delta[:, :, 0], out=delta[:, :, 0])
+    np.subtract(h_prev, n, out=one_minus)
+    np.multiply(one_minus, prod, out=delta[:, :, 1])  # (h_{t-1} - n) z (1 - z)
+    np.multiply(d_n, r, out=delta[:, :, 2])
 
 
 #: The GRU as a :class:`bptt.model.Model`.

@@ -23,14 +23,16 @@ The module has the rhythm of :mod:`bptt.rnn`: keys and check, :func:`init_lstm`,
 Speed: only :math:`(h_{t-1}, c_{t-1}) \to (h_t, c_t)` is sequential, one
 fused ``(B, H) @ (H, 4H)`` product per step for all four gates and one
 ``np.tanh`` over them (see :mod:`bptt.gates`). The input projection, the output
-layer, the gates' slopes and every weight-gradient sum over time are single
-products or element-wise passes over all ``T*B`` rows, outside the loop.
+layer and every weight-gradient sum over time are single products over all
+``T*B`` rows, outside the loop. The gates' slopes are computed a few steps at a
+time just ahead of the backward loop, so that they are still in the cache when
+it reads them (over all ``T`` at once they stream megabytes through memory).
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .gates import activate, check_gated_params, check_gates, gate_scale
+from .gates import activate, check_gate_array, check_gated_params, check_gates, gate_scale
 from .model import Model
 from .validate import check_array, check_float_dtype, check_keys, check_positive_int
 
@@ -263,17 +265,23 @@ def lstm_forward(params: dict, x: np.ndarray, h0: np.ndarray | None = None,
     np.matmul(x.reshape(T * B, D), W_xh.T, out=gates.reshape(T * B, 4 * H))
     gates += b_h
     buf, tmp = np.empty((B, 4 * H), dtype=dtype), np.empty((B, H), dtype=dtype)
+    # Each gate's block as a (T, B, H) view, sliced once: the loop only indexes.
+    i, f, g, o = (gates[:, :, j * H:(j + 1) * H] for j in range(4))
     for t in range(1, T + 1):
         a = gates[t - 1]
         np.matmul(h[t - 1], W_hh_T, out=buf)      # all four gates in one product
         a += buf
-        activate(a, _KINDS)
-        i, f, g, o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
-        np.multiply(f, c[t - 1], out=c[t])         # c_t = f c_{t-1} + i g
-        np.multiply(i, g, out=tmp)
-        c[t] += tmp
-        np.tanh(c[t], out=tmp)                     # h_t = o tanh(c_t)
-        np.multiply(o, tmp, out=h[t])
+        np.tanh(a, out=a)                          # activate(a, "ssts"), inlined:
+        np.copyto(tmp, g[t - 1])                   # sigma = (1 + tanh(a/2)) / 2 on the whole
+        a += 1.0                                   # row, then g's tanh put back: cheaper
+        a *= 0.5                                   # than three strided blocks
+        np.copyto(g[t - 1], tmp)
+        c_t, h_t = c[t], h[t]
+        np.multiply(f[t - 1], c[t - 1], out=c_t)   # c_t = f c_{t-1} + i g
+        np.multiply(i[t - 1], g[t - 1], out=tmp)
+        c_t += tmp
+        np.tanh(c_t, out=tmp)                      # h_t = o tanh(c_t)
+        np.multiply(o[t - 1], tmp, out=h_t)
     y = (h[1:].reshape(T * B, H) @ params["W_hy"].T).reshape(T, B, O)
     y += params["b_y"]
     return y, {"h": h, "c": c, "gates": gates}
@@ -283,8 +291,8 @@ def _check_state(state, T: int, B: int, H: int, dtype) -> tuple:
     check_keys("state", state, STATE_KEYS, " as returned by lstm_forward")
     h = check_array("state['h']", state["h"], ("T+1", "B", "H"), (T + 1, B, H), dtype)
     c = check_array("state['c']", state["c"], ("T+1", "B", "H"), (T + 1, B, H), dtype)
-    gates = check_array("state['gates']", state["gates"], ("T", "B", "4H"), (T, B, 4 * H), dtype)
-    check_gates("state['gates']", gates, _KINDS, _GATES, "lstm_forward")
+    gates = check_gate_array("state['gates']", state["gates"], ("T", "B", "4H"), (T, B, 4 * H),
+                             dtype, _KINDS, _GATES, "lstm_forward")
     return h, c, gates
 
 
@@ -306,9 +314,9 @@ def lstm_backward(params: dict, x: np.ndarray, state: dict, dy: np.ndarray,
         grads["W_hy"] = sum_t dy[t-1].T @ h[t];  grads["b_y"] = sum_t dy[t-1].sum(0)
 
     The code computes exactly this, faster: only ``dh_next`` and ``dc_next``
-    need the loop. The gradient each output sends to its state, the gates'
-    slopes and the weight-gradient sums over time are computed for all
-    ``T*B`` rows at once, outside it.
+    need the loop. The gradient each output sends to its state and the
+    weight-gradient sums over time are computed for all ``T*B`` rows at once,
+    outside it; the gates' slopes a few steps at a time, just ahead of it.
 
     Parameters
     ----------
@@ -351,16 +359,25 @@ def lstm_backward(params: dict, x: np.ndarray, state: dict, dy: np.ndarray,
     dy2 = dy.reshape(T * B, O)
     grads = {"W_hy": dy2.T @ h[1:].reshape(T * B, H), "b_y": dy2.sum(axis=0)}
     hbar = (dy2 @ params["W_hy"]).reshape(T, B, H)   # from y_t; the loop adds from t+1
-    delta, from_c = _local_slopes(c, gates)
     f = gates[:, :, H:2 * H]
     W_hh = params["W_hh"]
     from_future = np.zeros((B, H), dtype=dtype)       # W_hh^T delta_{t+1}, as rows
     dc_next = np.zeros((B, H), dtype=dtype)           # f_{t+1} cbar_{t+1}
     dc = np.empty((B, H), dtype=dtype)
+    # delta (T, B, 4, H) first holds each step's local slopes (_local_slopes),
+    # which the loop turns into delta_t in place. They are computed a few
+    # steps at a time, just before the loop reaches them, so that each chunk
+    # is still in the cache when the loop reads it.
+    delta = np.empty((T, B, 4, H), dtype=dtype)
+    K = _chunk_steps(B * 4 * H * delta.itemsize)
+    from_c = np.empty((K, B, H), dtype=dtype)         # o (1 - tanh^2 c_t) of the chunk
     for t in range(T, 0, -1):                         # book step t lives at index t-1
+        if t % K == 0 or t == T:                      # slopes of steps t - t % K + 1 .. t
+            s = t - (t - 1) % K - 1                   # first index of the chunk
+            _local_slopes(c[s:t + 1], gates[s:t], delta[s:t], from_c[:t - s])
         d = hbar[t - 1]
         d += from_future                              # the loss at t meets the gradient from t+1
-        np.multiply(d, from_c[t - 1], out=dc)         # cbar_t = dc_next + hbar_t o (1 - tanh^2 c_t)
+        np.multiply(d, from_c[(t - 1) % K], out=dc)   # cbar_t = dc_next + hbar_t o (1 - tanh^2 c_t)
         dc += dc_next
         dl = delta[t - 1]                             # (B, 4, H): the slopes become delta_t
         dl[:, :3] *= dc[:, None, :]                   # i, f, g read c_t's gradient
@@ -382,34 +399,39 @@ def lstm_backward(params: dict, x: np.ndarray, state: dict, dy: np.ndarray,
     return {key: grads[key] for key in (*PARAM_KEYS, "x", "h0", "c0")}
 
 
-def _local_slopes(c: np.ndarray, gates: np.ndarray) -> tuple:
-    r"""Every step's local factors, computed for all steps at once, outside the loop.
+def _chunk_steps(step_bytes: int) -> int:
+    """How many steps' slopes to compute at once: about 256 kB, a core's L2 cache or less."""
+    return max(1, (1 << 18) // step_bytes)
 
-    Returns ``delta (T, B, 4, H)`` holding, per gate, the factor that turns the
-    gradient it reads (:math:`\bar c_t` for i, f, g; :math:`\bar h_t` for o)
-    into :math:`\delta_t`: :math:`g\, i(1-i)`, :math:`c_{t-1} f(1-f)`,
-    :math:`i (1-g^2)`, :math:`\tanh(c_t)\, o(1-o)`; the loop multiplies it in
-    place. And ``from_c (T, B, H)``, :math:`o (1 - \tanh^2 c_t)`, the slope from
-    :math:`h_t` to :math:`c_t`.
+
+def _local_slopes(c: np.ndarray, gates: np.ndarray, delta: np.ndarray,
+                  from_c: np.ndarray) -> None:
+    r"""The local factors of a run of steps, written into ``delta`` and ``from_c``.
+
+    For ``K`` consecutive steps, ``c (K+1, B, H)`` their cells with the one
+    before, ``gates (K, B, 4H)``. Fills ``delta (K, B, 4, H)`` with, per gate,
+    the factor that turns the gradient it reads (:math:`\bar c_t` for i, f, g;
+    :math:`\bar h_t` for o) into :math:`\delta_t`: :math:`g\, i(1-i)`,
+    :math:`c_{t-1} f(1-f)`, :math:`i (1-g^2)`, :math:`\tanh(c_t)\, o(1-o)`;
+    the loop multiplies it in place. And ``from_c (K, B, H)`` with
+    :math:`o (1 - \tanh^2 c_t)`, the slope from :math:`h_t` to :math:`c_t`.
     """
-    T, B, H4 = gates.shape
-    G = gates.reshape(T, B, 4, H4 // 4)
-    i, f, g, o = G[:, :, 0], G[:, :, 1], G[:, :, 2], G[:, :, 3]
-    delta = np.empty_like(G)
-    for j, s, other in ((0, i, g), (1, f, c[:-1]), (3, o, None)):
-        np.subtract(1.0, s, out=delta[:, :, j])       # sigma' = s (1 - s)
-        delta[:, :, j] *= s
-        if other is not None:
-            delta[:, :, j] *= other
-    np.square(g, out=delta[:, :, 2])                   # tanh' = 1 - g^2
-    np.subtract(1.0, delta[:, :, 2], out=delta[:, :, 2])
-    delta[:, :, 2] *= i
-    tanh_c = np.tanh(c[1:])
-    delta[:, :, 3] *= tanh_c
-    np.square(tanh_c, out=tanh_c)
-    np.subtract(1.0, tanh_c, out=tanh_c)
-    tanh_c *= o
-    return delta, tanh_c
+    K, B, H = from_c.shape
+    G = gates.reshape(K, B, 4, H)
+    i, g, o = G[:, :, 0], G[:, :, 2], G[:, :, 3]
+    np.subtract(1.0, G, out=delta)                     # sigma' = s (1 - s), all four blocks
+    delta *= G                                         # at once (g's is overwritten below)
+    delta[:, :, 0] *= g
+    delta[:, :, 1] *= c[:-1]
+    dg = delta[:, :, 2]
+    np.square(g, out=dg)                               # tanh' = 1 - g^2
+    np.subtract(1.0, dg, out=dg)
+    dg *= i
+    np.tanh(c[1:], out=from_c)
+    delta[:, :, 3] *= from_c
+    np.square(from_c, out=from_c)
+    np.subtract(1.0, from_c, out=from_c)
+    from_c *= o
 
 
 #: The LSTM as a :class:`bptt.model.Model`, for :func:`bptt.train.train` and the rest.
