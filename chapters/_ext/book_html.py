@@ -8,16 +8,16 @@ each page's script list keeps the first of identical entries.
 
 sphinx-exercise gives the body of every exercise the id ``exercise-content``
 and of every solution ``solution-content``, and sphinx-proof the body of every
-theorem and proof ``proof-content``: a page with several of them repeats the
-ids, which HTML forbids (and assistive tools trip on). Nothing links to them,
-so they are dropped.
+theorem and proof ``proof-content`` (and every unlabelled proof the id
+``proof``): a page with several of them repeats the ids, which HTML forbids
+(and assistive tools trip on). Nothing links to them, so they are dropped.
 """
 from __future__ import annotations
 
 from docutils import nodes
 
 # Ids that sphinx-exercise and sphinx-proof put on every body they make.
-_SHARED_IDS = {"exercise-content", "solution-content", "proof-content"}
+_SHARED_IDS = {"exercise-content", "solution-content", "proof-content", "proof"}
 
 
 def _dedupe_scripts(app, pagename, templatename, context, doctree):
@@ -38,9 +38,10 @@ def _dedupe_scripts(app, pagename, templatename, context, doctree):
 
 
 def _drop_shared_ids(app, doctree, docname):
-    for section in doctree.findall(nodes.section):
-        if _SHARED_IDS & set(section["ids"]):
-            section["ids"] = [i for i in section["ids"] if i not in _SHARED_IDS]
+    for node in doctree.findall(nodes.Element):
+        ids = node.get("ids") or []
+        if _SHARED_IDS & set(ids):
+            node["ids"] = [i for i in ids if i not in _SHARED_IDS]
 
 
 def setup(app):
