@@ -82,9 +82,9 @@ def init_lstm(input_size: int, hidden_size: int, output_size: int, *,
     the cell remembers, and passes gradient back, for longer from the start.
     Jozefowicz, Zaremba and Sutskever (2015, "An empirical exploration of
     recurrent network architectures") found that this bias closes most of the
-    gap between the LSTM and the GRU on their tasks and recommend it; they
-    trace the idea to Gers, Schmidhuber and Cummins (2000, "Learning to
-    forget"), who introduced the forget gate. ``torch.nn.LSTM`` does not do
+    gap between the LSTM and the GRU on their tasks and recommend it. The
+    forget gate itself is due to Gers, Schmidhuber and Cummins (2000,
+    "Learning to forget"). ``torch.nn.LSTM`` does not do
     it (all its parameters are uniform in :math:`\pm 1/\sqrt H`).
     """
     D = check_positive_int("input_size", input_size)
