@@ -34,6 +34,7 @@ a module (the chapter that teaches it in brackets):
 - :mod:`bptt.dynamics`: the step Jacobian, its products, gradient norm against lag (5)
 - :mod:`bptt.one_unit`: the one-unit RNN and the cliff of its loss (5)
 - :mod:`bptt.truncation`: which steps a loss reaches under truncated BPTT (4)
+- :mod:`bptt.tbptt`: Williams and Peng's BPTT(k2; k1), the gradients of its updates on a stream
 - :mod:`bptt.gated_dynamics`: the LSTM's and GRU's state Jacobians, gradient norm against lag (6)
 - :mod:`bptt.adding`: the adding problem as a measurement, and its stored sweep
   (``bptt/sweeps/``) (6)
@@ -58,7 +59,7 @@ take it as it is.
 import importlib as _importlib
 
 from . import (clip, data, dynamics, example, gates, gradcheck, gru, losses, lstm, lyapunov, model,
-               one_unit, optim, rnn, spectral, train, truncation, validate)
+               one_unit, optim, rnn, spectral, tbptt, train, truncation, validate)
 from .clip import clip_grad_norm, clip_grad_value, grad_norm
 from .gradcheck import check_gradient, numerical_gradient, numerical_gradient_params, rel_error
 from .losses import last_step_mask, mse_loss, softmax, softmax_cross_entropy
@@ -67,6 +68,7 @@ from .optim import SGD, Adagrad, Adam
 from .gru import GRU, gru_backward, gru_forward, gru_step_backward, gru_step_forward, init_gru
 from .lstm import LSTM, init_lstm, lstm_backward, lstm_forward, lstm_step_backward, lstm_step_forward
 from .rnn import PARAM_KEYS, RNN, init_rnn, rnn_backward, rnn_forward, rnn_step_forward
+from .tbptt import tbptt_gradients
 
 #: Subpackages and modules loaded on first attribute access (PEP 562), so that
 #: ``import bptt`` needs numpy only: matplotlib and ipywidgets come with the
@@ -89,10 +91,13 @@ __all__ = [
     "lyapunov_exponent", "long_run_regime",
     # clipping and optimisers: bptt.clip, bptt.optim
     "grad_norm", "clip_grad_norm", "clip_grad_value", "SGD", "Adagrad", "Adam",
+    # truncated BPTT on streams: bptt.tbptt
+    "tbptt_gradients",
     # the core modules themselves (the lazy ones are left out, so that
     # `from bptt import *` stays numpy-only)
     "clip", "data", "dynamics", "example", "gates", "gradcheck", "gru", "losses", "lstm",
-    "lyapunov", "model", "one_unit", "optim", "rnn", "spectral", "train", "truncation", "validate",
+    "lyapunov", "model", "one_unit", "optim", "rnn", "spectral", "tbptt", "train", "truncation",
+    "validate",
 ]
 
 

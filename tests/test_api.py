@@ -34,6 +34,8 @@ CONTRACT = {
     "gru_step_backward": "(params, x_t, h_prev, gates, dh_t)",
     "gru_forward": "(params, x, h0=None)",
     "gru_backward": "(params, x, state, dy, truncate=None)",
+    "tbptt_gradients": "(params, x, dy, k1, k2, h0=None, *, model=Model(name='rnn', "
+                       "keys=('W_xh', 'W_hh', 'b_h', 'W_hy', 'b_y')))",
 }
 
 

@@ -17,7 +17,7 @@ import bptt
 CORE = sorted(m.name for m in pkgutil.iter_modules(bptt.__path__)
               if not m.ispkg and m.name not in ("checks", "homework_checks"))
 #: Modules that do hold examples: a check that the collection above finds them.
-WITH_EXAMPLES = {"gradcheck", "losses", "spectral"}
+WITH_EXAMPLES = {"gradcheck", "losses", "spectral", "tbptt"}
 
 
 @pytest.mark.parametrize("name", CORE)
