@@ -35,6 +35,8 @@ a module (the chapter that teaches it in brackets):
 - :mod:`bptt.one_unit`: the one-unit RNN and the cliff of its loss (5)
 - :mod:`bptt.truncation`: which steps a loss reaches under truncated BPTT (4)
 - :mod:`bptt.tbptt`: Williams and Peng's BPTT(k2; k1), the gradients of its updates on a stream
+- :mod:`bptt.artbp`: randomly truncated BPTT with compensation factors, unbiased (Tallec and
+  Ollivier)
 - :mod:`bptt.gated_dynamics`: the LSTM's and GRU's state Jacobians, gradient norm against lag (6)
 - :mod:`bptt.adding`: the adding problem as a measurement, and its stored sweep
   (``bptt/sweeps/``) (6)
@@ -58,8 +60,9 @@ take it as it is.
 """
 import importlib as _importlib
 
-from . import (clip, data, dynamics, example, gates, gradcheck, gru, losses, lstm, lyapunov, model,
-               one_unit, optim, rnn, spectral, tbptt, train, truncation, validate)
+from . import (artbp, clip, data, dynamics, example, gates, gradcheck, gru, losses, lstm, lyapunov,
+               model, one_unit, optim, rnn, spectral, tbptt, train, truncation, validate)
+from .artbp import artbp_backward
 from .clip import clip_grad_norm, clip_grad_value, grad_norm
 from .gradcheck import check_gradient, numerical_gradient, numerical_gradient_params, rel_error
 from .losses import last_step_mask, mse_loss, softmax, softmax_cross_entropy
@@ -91,11 +94,11 @@ __all__ = [
     "lyapunov_exponent", "long_run_regime",
     # clipping and optimisers: bptt.clip, bptt.optim
     "grad_norm", "clip_grad_norm", "clip_grad_value", "SGD", "Adagrad", "Adam",
-    # truncated BPTT on streams: bptt.tbptt
-    "tbptt_gradients",
+    # truncated BPTT on streams, and unbiased random truncation: bptt.tbptt, bptt.artbp
+    "tbptt_gradients", "artbp_backward",
     # the core modules themselves (the lazy ones are left out, so that
     # `from bptt import *` stays numpy-only)
-    "clip", "data", "dynamics", "example", "gates", "gradcheck", "gru", "losses", "lstm",
+    "artbp", "clip", "data", "dynamics", "example", "gates", "gradcheck", "gru", "losses", "lstm",
     "lyapunov", "model", "one_unit", "optim", "rnn", "spectral", "tbptt", "train", "truncation",
     "validate",
 ]

@@ -36,6 +36,7 @@ CONTRACT = {
     "gru_backward": "(params, x, state, dy, truncate=None)",
     "tbptt_gradients": "(params, x, dy, k1, k2, h0=None, *, model=Model(name='rnn', "
                        "keys=('W_xh', 'W_hh', 'b_h', 'W_hy', 'b_y')))",
+    "artbp_backward": "(params, x, h, dy, *, truncation_prob, rng)",
 }
 
 
