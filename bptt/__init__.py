@@ -35,6 +35,7 @@ a module (the chapter that teaches it in brackets):
 - :mod:`bptt.one_unit`: the one-unit RNN and the cliff of its loss (5)
 - :mod:`bptt.truncation`: which steps a loss reaches under truncated BPTT (4)
 - :mod:`bptt.tbptt`: Williams and Peng's BPTT(k2; k1), the gradients of its updates on a stream
+- :mod:`bptt.stream`: training on long streams, chunk by chunk, the state carried (detached)
 - :mod:`bptt.artbp`: randomly truncated BPTT with compensation factors, unbiased (Tallec and
   Ollivier)
 - :mod:`bptt.gated_dynamics`: the LSTM's and GRU's state Jacobians, gradient norm against lag (6)
@@ -61,7 +62,7 @@ take it as it is.
 import importlib as _importlib
 
 from . import (artbp, clip, data, dynamics, example, gates, gradcheck, gru, losses, lstm, lyapunov,
-               model, one_unit, optim, rnn, spectral, tbptt, train, truncation, validate)
+               model, one_unit, optim, rnn, spectral, stream, tbptt, train, truncation, validate)
 from .artbp import artbp_backward
 from .clip import clip_grad_norm, clip_grad_value, grad_norm
 from .gradcheck import check_gradient, numerical_gradient, numerical_gradient_params, rel_error
@@ -71,6 +72,7 @@ from .optim import SGD, Adagrad, Adam
 from .gru import GRU, gru_backward, gru_forward, gru_step_backward, gru_step_forward, init_gru
 from .lstm import LSTM, init_lstm, lstm_backward, lstm_forward, lstm_step_backward, lstm_step_forward
 from .rnn import PARAM_KEYS, RNN, init_rnn, rnn_backward, rnn_forward, rnn_step_forward
+from .stream import train_stream
 from .tbptt import tbptt_gradients
 
 #: Subpackages and modules loaded on first attribute access (PEP 562), so that
@@ -94,13 +96,13 @@ __all__ = [
     "lyapunov_exponent", "long_run_regime",
     # clipping and optimisers: bptt.clip, bptt.optim
     "grad_norm", "clip_grad_norm", "clip_grad_value", "SGD", "Adagrad", "Adam",
-    # truncated BPTT on streams, and unbiased random truncation: bptt.tbptt, bptt.artbp
-    "tbptt_gradients", "artbp_backward",
+    # truncated BPTT on streams, unbiased random truncation: bptt.tbptt, bptt.artbp, bptt.stream
+    "tbptt_gradients", "artbp_backward", "train_stream",
     # the core modules themselves (the lazy ones are left out, so that
     # `from bptt import *` stays numpy-only)
     "artbp", "clip", "data", "dynamics", "example", "gates", "gradcheck", "gru", "losses", "lstm",
-    "lyapunov", "model", "one_unit", "optim", "rnn", "spectral", "tbptt", "train", "truncation",
-    "validate",
+    "lyapunov", "model", "one_unit", "optim", "rnn", "spectral", "stream", "tbptt", "train",
+    "truncation", "validate",
 ]
 
 

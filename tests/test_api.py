@@ -37,6 +37,9 @@ CONTRACT = {
     "tbptt_gradients": "(params, x, dy, k1, k2, h0=None, *, model=Model(name='rnn', "
                        "keys=('W_xh', 'W_hh', 'b_h', 'W_hy', 'b_y')))",
     "artbp_backward": "(params, x, h, dy, *, truncation_prob, rng)",
+    "train_stream": "(params, x, targets, loss_fn, optimizer, *, k1, k2=None, clip_norm=None, "
+                    "model=Model(name='rnn', keys=('W_xh', 'W_hh', 'b_h', 'W_hy', 'b_y')), "
+                    "carry=True, resets=None, h0=None)",
 }
 
 
