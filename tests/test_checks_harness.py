@@ -33,7 +33,8 @@ PUBLIC = {"check_rnn_step_forward": "rnn_step_forward", "check_rnn_forward": "rn
           "check_sample": "sample", "check_train_char_rnn": "train_char_rnn",
           "check_lstm_step_forward": "lstm_step_forward",
           "check_lstm_step_backward": "lstm_step_backward",
-          "check_lstm_backward": "lstm_backward"}
+          "check_lstm_backward": "lstm_backward",
+          "check_tbptt_gradients": "tbptt_gradients"}
 
 
 def _topics() -> list[str]:

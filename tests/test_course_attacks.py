@@ -235,6 +235,11 @@ def attacks(paths: dict) -> dict:
             "def poisoned(cell, namespace):\n"
             "    raise type('=HYPERLINK(\"http://x\")', (Exception,), {})('passed')\n"
             "_bptt_grading.call_cell = poisoned\n")}, []),
+        # artbp_backward with nothing cut is rnn_backward by another loop
+        "unbiased_route": ("hw2-backward", {
+            "hw2-04": ("def rnn_backward(params, x, h, dy, truncate=None, *, return_dh=False):\n"
+                       "    return bptt.artbp_backward(params, x, h, dy, truncation_prob=0.0,\n"
+                       "                               rng=0)\n")}, []),
         "stash_gradient_check": ("hw2-backward", {
             "hw2-08": ("def numerical_gradient(f, x, eps=1e-6):\n"
                        "    return bptt.gradcheck._numerical_gradient(f, x, eps, 'x')\n"),
@@ -319,6 +324,7 @@ EXPECTED = {
     "odd_outputs": {"check_rnn_step_forward": (0, "is wrong"),
                     "check_rnn_forward": (0, "rnn_forward")},
     "formula_name": {"check_rnn_step_forward": (0, "'=HYPERLINK")},
+    "unbiased_route": {"check_rnn_backward": (0, "the package's own")},
     "stash_gradient_check": {"check_rnn_backward": (0, "the package's own"),
                              "check_return_dh": (0, "the package's own"),
                              "check_numerical_gradient": (0, "the package's own"),

@@ -162,7 +162,7 @@ def test_the_solutions_get_every_automatic_point(tmp_path):
     rows = grade.grade(tmp_path, HOMEWORK, tmp_path / "out" / "grades.csv", jobs=2,
                        unsandboxed=UNSANDBOXED)
     automatic = [r for r in rows if r["question"].startswith("check_")]
-    assert len(automatic) == 16
+    assert len(automatic) == 17
     assert all(r["points"] == r["max_points"] and r["feedback"] == "passed"
                for r in automatic), [r for r in automatic if r["feedback"] != "passed"]
 

@@ -42,9 +42,9 @@ def test_no_assignment_is_an_error(tmp_path):
 # The real assignments
 # --------------------------------------------------------------------------
 
-def test_there_are_five_assignments():
+def test_there_are_six_assignments():
     assert [p.stem for p in SOURCES] == ["hw1-forward", "hw2-backward", "hw3-gradients",
-                                         "hw4-training", "hw5-lstm"]
+                                         "hw4-training", "hw5-lstm", "hw6-tbptt"]
     assert notebooks.assignment_paths(HOMEWORK) == SOURCES
 
 

@@ -42,7 +42,8 @@ _BACKWARD = ("rnn.rnn_step_backward", "rnn.rnn_backward", "rnn.step_gradients",
              "dynamics.last_step_gradients", "dynamics.gradient_norm_by_lag",
              "dynamics.lag_norm_experiment", "truncation.truncation_reach",
              "one_unit.one_unit_forward", "one_unit.one_unit_loss", "one_unit.one_unit_descent",
-             "train.train", *_FINITE_DIFFERENCES)
+             "train.train", "artbp.artbp_backward", "artbp._backward",
+             *_FINITE_DIFFERENCES)
 _CLIP_NORM = ("clip.clip_grad_norm", "clip.grad_norm", "clip._norm", "train.train",
               "one_unit.one_unit_descent")
 _CLIP_VALUE = ("clip.clip_grad_value", "clip.clip_step_values", "train.train")
@@ -51,6 +52,10 @@ _CLIP_VALUE = ("clip.clip_grad_value", "clip.clip_step_values", "train.train")
 _LSTM_FORWARD = ("lstm.lstm_step_forward", "lstm.lstm_forward", "gates.activate")
 _LSTM_BACKWARD = ("lstm.lstm_step_backward", "lstm.lstm_backward", "lstm._local_slopes",
                   "truncation.truncation_reach", "train.train", *_FINITE_DIFFERENCES)
+# Truncated BPTT on a stream (Homework 6): the package's BPTT(k2; k1), its
+# update schedule, stream training, and every gradient recursion it could be
+# built from (artbp's loop is rnn_backward's when nothing is cut).
+_TBPTT = ("tbptt.tbptt_gradients", "tbptt.update_windows", "stream.train_stream", *_BACKWARD)
 
 #: For each function students write (by name), the package's functions
 #: (``module.function``, private helpers included) that compute the same
@@ -71,6 +76,7 @@ REFERENCES = {
     "lstm_step_forward": _LSTM_FORWARD,
     "lstm_step_backward": _LSTM_BACKWARD,
     "lstm_backward": _LSTM_BACKWARD,
+    "tbptt_gradients": _TBPTT,
 }
 
 #: What the stand-in for bptt.checks says it is.
