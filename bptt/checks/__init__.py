@@ -17,6 +17,11 @@ problems and compares what it returns with what the package computes:
 ``check_sample(fn)``               ``fn(params, h, index, n, rng, temperature=1.0)`` (HW4)
 ``check_train_char_rnn(fn)``       ``fn(text, *, hidden_size, ..., seed) -> (params, vocab,``
                                    ``losses)`` (HW4)
+``check_lstm_step_forward(fn)``    ``fn(params, x_t, h_prev, c_prev) -> (h_t, c_t, gates)`` (HW5)
+``check_lstm_step_backward(fn)``   ``fn(params, x_t, h_prev, c_prev, c_t, gates, dh_t,``
+                                   ``dc_t) -> grads`` (HW5)
+``check_lstm_backward(fn)``        ``fn(params, x, state, dy, truncate=None) -> grads`` (HW5)
+``check_tbptt_gradients(fn)``      ``fn(params, x, dy, k1, k2, h0=None) -> [grads, ...]`` (HW6)
 =================================  ==================================================
 
 A check returns ``None`` when ``fn`` is right and raises ``AssertionError``
