@@ -41,6 +41,7 @@ a module (the chapter that teaches it in brackets):
 - :mod:`bptt.gated_dynamics`: the LSTM's and GRU's state Jacobians, gradient norm against lag (6)
 - :mod:`bptt.adding`: the adding problem as a measurement, and its stored sweep
   (``bptt/sweeps/``) (6)
+- :mod:`bptt.recall`: recall on a stream, truncation against ARTBP, and its stored sweep (7)
 - :mod:`bptt.clip`, :mod:`bptt.optim`, :mod:`bptt.train`: clipping, optimisers and a
   training loop, for any model's dict of parameters (5)
 - :mod:`bptt.data`: seeded tasks and character data; :mod:`bptt.example`: the worked example
