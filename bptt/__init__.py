@@ -42,6 +42,9 @@ a module (the chapter that teaches it in brackets):
 - :mod:`bptt.adding`: the adding problem as a measurement, and its stored sweep
   (``bptt/sweeps/``) (6)
 - :mod:`bptt.recall`: recall on a stream, truncation against ARTBP, and its stored sweep (7)
+- :mod:`bptt.truncation_bias`, :mod:`bptt.truncation_cost`: the paths each truncation scheme
+  keeps and how far its gradient is from the full one; its work and memory, counted (7)
+- :mod:`bptt.chunk_tape`: a numpy stand-in for autograd's tape, for the two stream bugs (7)
 - :mod:`bptt.clip`, :mod:`bptt.optim`, :mod:`bptt.train`: clipping, optimisers and a
   training loop, for any model's dict of parameters (5)
 - :mod:`bptt.data`: seeded tasks and character data; :mod:`bptt.example`: the worked example
