@@ -56,7 +56,8 @@ a module (the chapter that teaches it in brackets):
 - :mod:`bptt.checks`: the students' self-checks, one module a topic on one harness
 
 **Course tooling** (:mod:`bptt.course`: releasing and grading assignments) is
-never imported by ``import bptt``.
+never imported by ``import bptt``; nor is :mod:`bptt.charlm`, the character model
+trained on a text (``python -m bptt.charlm train``/``sample``; ``import bptt.charlm``).
 
 A new model is one new core module that defines its keys, ``init_*``,
 ``*_step_forward``, ``*_step_backward``, ``*_forward``, ``*_backward`` and a
