@@ -348,3 +348,28 @@ def test_reading_a_missing_or_empty_text_is_refused(tmp_path):
 def test_import_bptt_does_not_load_the_character_model():
     code = "import sys, bptt\nassert not [m for m in sys.modules if m.startswith('bptt.charlm')]\n"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# ---------------------------------------------------------------- progress
+
+def test_progress_draws_a_bar_in_place_or_a_line_a_tenth():
+    import io
+
+    from bptt.charlm.progress import Progress
+    bar, lines = io.StringIO(), io.StringIO()
+    for mode, stream in (("bar", bar), ("lines", lines)):
+        p = Progress(mode, steps=20, stream=stream)
+        for step in range(1, 21):
+            p.update(step, 0.01 * step, 4.0, 100 * step)
+        p.close()
+    assert bar.getvalue().startswith("\r[") and bar.getvalue().endswith("\n")
+    assert "100%" in bar.getvalue().splitlines()[-1]
+    assert len(lines.getvalue().splitlines()) == 10
+    assert lines.getvalue().splitlines()[-1].startswith("100%  step     20")
+    with pytest.raises(ValueError, match="progress must be True, False, 'bar' or 'lines'"):
+        Progress("yes")
+
+
+def test_a_quiet_run_prints_nothing(capsys):
+    train_charlm(TEXT, steps=2, **SMALL)
+    assert capsys.readouterr().out == ""
