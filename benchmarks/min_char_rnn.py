@@ -149,7 +149,7 @@ def adagrad_update(params: dict, grads: dict, memory: dict, lr: float = LEARNING
 def train_min_char_rnn(train_text: str, seconds: float, seed: int = 0, *,
                        vocab: str | None = None, hidden_size: int = HIDDEN_SIZE,
                        seq_length: int = SEQ_LENGTH, learning_rate: float = LEARNING_RATE,
-                       max_steps: int | None = None):
+                       max_steps: int | None = None, info: dict | None = None):
     """Train min-char-rnn on ``train_text`` for ``seconds`` of wall-clock time.
 
     Parameters
@@ -167,6 +167,10 @@ def train_min_char_rnn(train_text: str, seconds: float, seed: int = 0, *,
         min-char-rnn's 100, 25 and 0.1 by default.
     max_steps : int, optional
         Also stop after this many updates (for tests).
+    info : dict, optional
+        Filled with ``steps`` (updates), ``seconds`` (wall time of the
+        training loop, without encoding the text) and ``smooth_loss`` (the
+        gist's running loss, nats per chunk).
 
     Returns
     -------
@@ -185,41 +189,62 @@ def train_min_char_rnn(train_text: str, seconds: float, seed: int = 0, *,
     memory = {k: np.zeros_like(v) for k, v in params.items()}
     n, p = 0, 0
     h_prev = np.zeros((hidden_size, 1))
-    deadline = time.perf_counter() + seconds
+    smooth_loss = -np.log(1.0 / len(vocab)) * seq_length      # the gist's loss at step 0
+    start = time.perf_counter()
+    deadline = start + seconds
     while time.perf_counter() < deadline and (max_steps is None or n < max_steps):
         if p + seq_length + 1 >= len(data):             # end of the text: start again
             h_prev = np.zeros((hidden_size, 1))
             p = 0
         inputs = data[p:p + seq_length]
         targets = data[p + 1:p + seq_length + 1]
-        _, grads, h_prev = loss_and_grads(params, inputs, targets, h_prev)
+        loss, grads, h_prev = loss_and_grads(params, inputs, targets, h_prev)
+        smooth_loss = smooth_loss * 0.999 + loss * 0.001
         adagrad_update(params, grads, memory, learning_rate)
         p += seq_length
         n += 1
+    if info is not None:
+        info.update(steps=n, seconds=time.perf_counter() - start, smooth_loss=smooth_loss)
     return params, vocab, n * seq_length
 
 
 def logits_fn(params: dict):
     """min-char-rnn's forward pass for :func:`bits_per_char`: ``(codes, h) -> (logits, h)``.
 
-    ``codes (T,)``, ``logits (T, V)``; ``h (H, 1)`` carried, None meaning zeros.
-    Selecting the column of ``Wxh`` equals multiplying by the one-hot vector.
+    ``codes (T, B)``, ``logits (T, B, V)``; ``h (H, B)`` carried (column
+    vectors side by side), None meaning zeros. Selecting columns of ``Wxh``
+    equals multiplying by the one-hot vectors.
     """
     Wxh, Whh, Why, bh, by = (params[k] for k in KEYS)
 
     def run(codes, h):
-        h = np.zeros((Whh.shape[0], 1)) if h is None else h
-        hs = np.empty((len(codes), Whh.shape[0]))
-        for t, i in enumerate(codes):
-            h = np.tanh(Wxh[:, i:i + 1] + Whh @ h + bh)
-            hs[t] = h[:, 0]
+        T, B = codes.shape
+        h = np.zeros((Whh.shape[0], B)) if h is None else h
+        hs = np.empty((T, B, Whh.shape[0]))
+        for t in range(T):
+            h = np.tanh(Wxh[:, codes[t]] + Whh @ h + bh)
+            hs[t] = h.T
         return hs @ Why.T + by[:, 0], h
 
     return run
 
 
-def bits_per_char(logits_of, codes, chunk: int = 1000) -> float:
-    r"""Bits per character of a model on an encoded text, with its state carried throughout.
+def _nats(logits_of, codes, chunk: int) -> float:
+    """Summed -ln p of ``codes[1:]`` given ``codes[:-1]``, ``codes (N+1, B)``, state carried."""
+    total, state = 0.0, None
+    for start in range(0, codes.shape[0] - 1, chunk):
+        targets = codes[start + 1:start + chunk + 1]
+        logits, state = logits_of(codes[start:start + targets.shape[0]], state)
+        logits = np.asarray(logits, dtype=np.float64)
+        m = logits.max(axis=-1, keepdims=True)            # log-softmax, shifted for safety
+        log_z = m[..., 0] + np.log(np.exp(logits - m).sum(axis=-1))
+        picked = np.take_along_axis(logits, targets[..., None], axis=-1)[..., 0]
+        total += float(np.sum(log_z - picked))
+    return total
+
+
+def bits_per_char(logits_of, codes, chunk: int = 1000, streams: int = 1) -> float:
+    r"""Bits per character of a model on an encoded text, the state carried along each stream.
 
     The same function scores every model of ``bench_charlm.py``: only
     ``logits_of`` differs.
@@ -227,27 +252,33 @@ def bits_per_char(logits_of, codes, chunk: int = 1000) -> float:
     Parameters
     ----------
     logits_of : callable
-        ``logits_of(codes (T,), state) -> (logits (T, V), state)``: the model's
-        scores for the character after each of ``codes``, given the state carried
-        from the previous call (None at the start). No gradient is computed.
+        ``logits_of(codes (T, B), state) -> (logits (T, B, V), state)``: the
+        model's scores for the character after each of ``codes``, given the
+        state carried from the previous call (None: zeros). No gradient.
     codes : ndarray of int, shape (N,)
         The validation text, encoded.
     chunk : int
         Characters per call (memory only: the state is carried, so the result
         does not depend on it).
+    streams : int
+        1 (default) reads the text in one pass, the state carried from its
+        first character to its last. ``B > 1`` reads it as B contiguous
+        streams of ``L = (N - 1) // B`` targets side by side, each from a zero
+        state (faster; each stream's first characters have less context); the
+        ``N - 1 - B L`` characters left over are read as one more stream.
 
     Returns
     -------
     float
-        :math:`\frac{1}{N-1} \sum_t -\log_2 p(c_{t+1} \mid c_1 \dots c_t)`, the
-        mean over the ``N - 1`` predicted characters.
+        :math:`\frac{1}{N-1} \sum_t -\log_2 p(c_{t+1} \mid \text{its stream before it})`,
+        the mean over the ``N - 1`` predicted characters.
     """
     codes = np.asarray(codes)
-    total, state = 0.0, None
-    for start in range(0, len(codes) - 1, chunk):
-        targets = codes[start + 1:start + chunk + 1]
-        logits, state = logits_of(codes[start:start + len(targets)], state)
-        m = logits.max(axis=1, keepdims=True)            # log-softmax, shifted for safety
-        log_z = m[:, 0] + np.log(np.exp(logits - m).sum(axis=1))
-        total += float(np.sum(log_z - logits[np.arange(len(targets)), targets]))
-    return total / (len(codes) - 1) / np.log(2.0)
+    N = codes.shape[0] - 1
+    B = max(1, min(int(streams), N))
+    L = N // B
+    layout = codes[np.arange(B)[None, :] * L + np.arange(L + 1)[:, None]]     # (L+1, B)
+    total = _nats(logits_of, layout, chunk)
+    if B * L < N:
+        total += _nats(logits_of, codes[B * L:, None], chunk)
+    return total / N / np.log(2.0)

@@ -73,5 +73,23 @@ def test_bits_per_char_does_not_depend_on_the_chunk():
     for k in params:
         params[k] = rng.standard_normal(params[k].shape)
     codes = rng.integers(0, 6, 50)
-    values = [mcr.bits_per_char(mcr.logits_fn(params), codes, chunk=c) for c in (1, 7, 100)]
-    np.testing.assert_allclose(values, values[0], rtol=1e-12)
+    for streams in (1, 3):
+        values = [mcr.bits_per_char(mcr.logits_fn(params), codes, chunk=c, streams=streams)
+                  for c in (1, 7, 100)]
+        np.testing.assert_allclose(values, values[0], rtol=1e-12)
+
+
+def test_bits_per_char_scores_every_character_once():
+    """A stateless bigram model scores the same in any number of streams, and as counted here."""
+    V = 7
+    table = np.random.default_rng(1).standard_normal((V, V))
+
+    def bigram(codes, state):
+        return table[codes], state
+
+    codes = np.random.default_rng(0).integers(0, V, 53)
+    log_p = table - np.log(np.exp(table).sum(axis=1, keepdims=True))
+    want = -np.mean(log_p[codes[:-1], codes[1:]]) / np.log(2)
+    for streams in (1, 4, 52, 100):
+        got = mcr.bits_per_char(bigram, codes, streams=streams)
+        assert abs(got - want) < 1e-12, f"streams={streams}: {got} != {want}"
