@@ -22,8 +22,9 @@ Every model trains for ``--seconds`` of wall-clock time (60 by default),
 with OpenBLAS limited to ``--threads`` (1 by default, ``train_charlm``'s own
 default; min-char-rnn runs under the same setting), and is then scored by the
 same function, :func:`min_char_rnn.bits_per_char`, on the validation text
-with its state carried from the first character to the last (numpy, batch 1,
-no gradient). For the package's models that score is checked against
+with its state carried from the first character to the last (numpy, one
+stream, no gradient; the target's measure), and beside it as 32 streams side
+by side, each from a zero state (``bpc 32``). For the package's models that score is checked against
 :func:`bptt.charlm.evaluate_bpc` with one stream. ``chars/s`` is the
 characters trained on (``K * B`` per update) divided by the wall time of the
 training loop (for both sides: without reading the text, and without the
