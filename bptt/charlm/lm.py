@@ -35,9 +35,13 @@ __all__ = ["MODELS", "OPTIMIZERS", "DEFAULT_LR", "optimizer_name", "CharLM", "ne
 MODELS = {"rnn": RNN, "lstm": LSTM, "gru": GRU}
 
 
-#: The optimisers a run can use, and their default learning rates (Adagrad's is min-char-rnn's).
+#: The optimisers a run can use, and their default learning rates. Adagrad's is
+#: min-char-rnn's. Adam's was measured on tinyshakespeare (H = 100, K = 25, B = 32;
+#: validation bpc after 5,000 RNN or 2,500 gated updates, one seed): 5e-3 gave the
+#: RNN 2.68 (2e-3: 2.70, 1e-2: 2.72), the LSTM 2.60 (2e-3: 2.78, 1e-2: 2.52) and
+#: the GRU 2.52 (1e-2: 2.58). One rate for all three; the LSTM may take 1e-2.
 OPTIMIZERS = {"adam": Adam, "adagrad": Adagrad}
-DEFAULT_LR = {"adam": 2e-3, "adagrad": 1e-1}
+DEFAULT_LR = {"adam": 5e-3, "adagrad": 1e-1}
 
 
 def optimizer_name(opt) -> str:
