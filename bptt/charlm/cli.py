@@ -24,7 +24,9 @@ writes nothing.
 from __future__ import annotations
 
 import argparse
+import os
 import re
+import sys
 
 from .corpus import SHIPPED_TEXT, read_text
 from .lm import MODELS, OPTIMIZERS
@@ -148,6 +150,10 @@ def main(argv=None) -> int:
                          seed=args.seed, prime=args.prime))
     except (ValueError, TypeError, FileNotFoundError) as exc:
         parser.error(_as_flags(str(exc)))
+    except BrokenPipeError:
+        # The reader went away (``| head``): stop quietly, as Python's docs advise.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     return 0
 
 
