@@ -196,6 +196,9 @@ def test_save_and_load_give_the_same_model(trained, tmp_path):
     lm, _ = trained
     path = save_model(tmp_path / "m.npz", lm)
     assert os.listdir(tmp_path) == ["m.npz"]                  # no temporary file left
+    (tmp_path / "plain").write_text("")                       # the mode open() gives
+    assert path.stat().st_mode == (tmp_path / "plain").stat().st_mode
+    (tmp_path / "plain").unlink()
     back = load_model(path)
     assert (back.kind, back.vocab.chars, back.steps, back.options) == \
         (lm.kind, lm.vocab.chars, lm.steps, lm.options)

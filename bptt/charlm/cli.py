@@ -90,7 +90,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--optimizer", choices=sorted(OPTIMIZERS), default=None,
                    help="default: adam (or the resumed model's)")
     p.add_argument("--lr", type=float, default=None,
-                   help="learning rate (default: 5e-3 for adam, 0.1 for adagrad)")
+                   help="learning rate (default: 2e-3 for adam, 0.1 for adagrad)")
     p.add_argument("--clip", type=float, default=5.0,
                    help="clip each update's gradient to this global norm; 0 for none "
                         "(default: 5)")

@@ -96,6 +96,8 @@ def save_model(path, model: CharLM) -> Path:
     arrays = _arrays(model)
     fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
     try:
+        # mkstemp makes the file private (0600); give it the mode open() would have.
+        os.chmod(tmp, _new_file_mode())
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **arrays)              # a file object: no ".npz" appended
             f.flush()
@@ -105,6 +107,13 @@ def save_model(path, model: CharLM) -> Path:
         os.unlink(tmp)
         raise
     return p
+
+
+def _new_file_mode() -> int:
+    """``0o666`` less the process's umask: the mode ``open(path, "w")`` gives a new file."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 class _Bad(ValueError):

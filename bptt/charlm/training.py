@@ -95,7 +95,7 @@ def train_charlm(text: str, *, model: str | None = None, hidden_size: int | None
         Seeds the initial parameters; nothing else in training is random, so
         a run with ``steps`` is reproducible.
     lr : float, optional
-        The learning rate; when None, the resumed model's, or 5e-3 for Adam
+        The learning rate; when None, the resumed model's, or 2e-3 for Adam
         and 0.1 for Adagrad.
     optimizer : {"adam", "adagrad"}
         ``"adam"`` when None (or the resumed model's).
