@@ -127,6 +127,14 @@ def test_training_reports_what_it_did(trained):
     assert lm.params["W_hh"].dtype == np.float32
 
 
+def test_a_timed_run_stops_on_the_clock_and_no_validation_gives_nan():
+    lm, history = train_charlm(TEXT, seconds=0.3, val_fraction=0.0, **SMALL)
+    assert history["steps"] >= 1 and 0.3 <= history["seconds"] < 2.0
+    assert np.isnan(history["val_bpc"]) and lm.options["val_fraction"] == 0.0
+    _, history = train_charlm(TEXT, seconds=60.0, steps=3, **SMALL)     # the first to come
+    assert history["steps"] == 3 and history["seconds"] < 5.0
+
+
 def test_training_lowers_the_loss():
     _, history = train_charlm(TEXT, steps=60, lr=1e-2, **SMALL)
     assert history["loss_bpc"][-10:].mean() < history["loss_bpc"][:5].mean() - 1.0
@@ -320,8 +328,8 @@ def test_resuming_with_a_contradicting_model_or_an_unknown_character_is_refused(
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    (dict(prime="ROMEO~"), r"prime holds a character the model does not know: character '~' "
-                           r"at position 5"),
+    (dict(prime="ROMEO~"), r"prime holds a character the model does not know: '~' at "
+                           r"position 5; the model's \d+ characters are"),
     (dict(length=0), "length must be >= 1, got 0"),
     (dict(temperature=0.0), "temperature must be a finite number > 0"),
     (dict(seed=-1), "seed must be >= 0"),

@@ -110,8 +110,8 @@ def test_bad_training_input_is_named_and_writes_nothing(folder, capsys, args, ma
 
 
 @pytest.mark.parametrize("args, match", [
-    (["--prime", "ROMEO~"], r"--prime holds a character the model does not know: character "
-                            r"'~' at position 5"),
+    (["--prime", "ROMEO~"], r"--prime holds a character the model does not know: '~' at "
+                            r"position 5; the model's \d+ characters are"),
     (["--length", "0"], "--length must be >= 1, got 0"),
     (["--temperature", "0"], "--temperature must be a finite number > 0"),
 ])

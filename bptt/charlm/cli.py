@@ -66,7 +66,8 @@ def _parser() -> argparse.ArgumentParser:
                                      description="Train a character model by truncated BPTT, "
                                                  "and sample from it.")
     sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("train", help="train a model and save it",
+    commands = parser.commands = {}       # each command's parser, for its error messages
+    p = commands["train"] = sub.add_parser("train", help="train a model and save it",
                        description="Train on B parallel streams of the text, K characters a "
                                    "chunk, the state carried and the gradient cut between "
                                    "chunks. The last line printed is "
@@ -104,7 +105,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=1,
                    help="OpenBLAS threads; one is fastest for products this small (default: 1)")
     p.add_argument("--quiet", action="store_true", help="no progress display")
-    p = sub.add_parser("sample", help="print characters drawn from a model",
+    p = commands["sample"] = sub.add_parser("sample", help="print characters drawn from a model",
                        description="Print LENGTH characters drawn from a saved model.")
     p.add_argument("--model", required=True, metavar="MODEL.npz", help="the model file")
     p.add_argument("--length", type=int, default=500, help="characters to draw (default: 500)")
@@ -149,7 +150,7 @@ def main(argv=None) -> int:
             print(sample(load_model(args.model), args.length, temperature=args.temperature,
                          seed=args.seed, prime=args.prime))
     except (ValueError, TypeError, FileNotFoundError) as exc:
-        parser.error(_as_flags(str(exc)))
+        parser.commands[args.command].error(_as_flags(str(exc)))
     except BrokenPipeError:
         # The reader went away (``| head``): stop quietly, as Python's docs advise.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..validate import check_positive_int
-from .lm import CharLM, final_state, one_hot
+from .lm import CharLM, encode, final_state, one_hot
 
 __all__ = ["evaluate_bpc", "stream_nats"]
 
@@ -95,7 +95,7 @@ def evaluate_bpc(model: CharLM, text: str, *, batch_size: int = 32, seq_len: int
                          f"be scored, got {len(text)}")
     B = check_positive_int("batch_size", batch_size)
     K = check_positive_int("seq_len", seq_len)
-    codes = lm.vocab.encode(text)            # names an unknown character and its position
+    codes = encode(lm.vocab, text, "text")
     N = codes.shape[0] - 1                   # targets
     B = min(B, N)
     L = N // B

@@ -36,7 +36,7 @@ from ..rnn import RNN
 from ..validate import check_float_dtype, check_positive_int
 
 __all__ = ["MODELS", "OPTIMIZERS", "DEFAULT_LR", "optimizer_name", "CharLM", "new_charlm",
-           "one_hot", "final_state", "check_kind"]
+           "encode", "one_hot", "final_state", "check_kind"]
 
 #: The models a character model can be, by the name the command line takes.
 MODELS = {"rnn": RNN, "lstm": LSTM, "gru": GRU}
@@ -129,6 +129,17 @@ def new_charlm(vocab: CharVocab, kind: str = "lstm", hidden_size: int = 100, *,
     dtype = check_float_dtype("dtype", dtype)
     params = MODELS[kind].init(vocab.size, H, vocab.size, seed=seed, dtype=dtype)
     return CharLM(kind, params, vocab)
+
+
+def encode(vocab: CharVocab, text: str, name: str) -> np.ndarray:
+    """``vocab.encode(text)``; an unknown character is refused, ``name`` (``"prime"``) named."""
+    try:
+        return vocab.encode(text)
+    except ValueError:
+        pos = next(i for i, c in enumerate(text) if c not in vocab.chars)
+        raise ValueError(f"{name} holds a character the model does not know: {text[pos]!r} at "
+                         f"position {pos}; the model's {vocab.size} characters are "
+                         f"{vocab.chars!r}") from None
 
 
 def one_hot(codes: np.ndarray, V: int, dtype) -> np.ndarray:

@@ -17,7 +17,7 @@ import numpy as np
 from ..losses import softmax
 from ..validate import check_nonneg_int, check_positive_float, check_positive_int
 from .evaluation import _check_lm
-from .lm import final_state, one_hot
+from .lm import encode, final_state, one_hot
 
 __all__ = ["sample"]
 
@@ -50,11 +50,8 @@ def sample(model, length: int, temperature: float = 1.0, seed: int = 0, prime: s
     if not isinstance(prime, str):
         raise TypeError(f"prime must be a str, got {type(prime).__name__}")
     chars = lm.vocab.chars
-    try:
-        codes = lm.vocab.encode(prime) if prime else \
-            np.array([chars.index("\n") if "\n" in chars else 0])
-    except ValueError as exc:
-        raise ValueError(f"prime holds a character the model does not know: {exc}") from None
+    codes = encode(lm.vocab, prime, "prime") if prime else \
+        np.array([chars.index("\n") if "\n" in chars else 0])
     V, dtype, forward = lm.vocab_size, lm.dtype, lm.model.forward
     # Read all but the prime's last character in one pass; the loop feeds the last.
     state = ()

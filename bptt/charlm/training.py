@@ -31,8 +31,8 @@ from ..validate import (check_float_dtype, check_nonneg_int, check_positive_floa
 from .blas import blas_threads
 from .corpus import chunk, split_text, stream_layout
 from .evaluation import evaluate_bpc
-from .lm import (DEFAULT_LR, OPTIMIZERS, CharLM, check_kind, final_state, new_charlm, one_hot,
-                 optimizer_name)
+from .lm import (DEFAULT_LR, OPTIMIZERS, CharLM, check_kind, encode, final_state, new_charlm,
+                 one_hot, optimizer_name)
 from .progress import Progress
 
 __all__ = ["train_charlm"]
@@ -161,9 +161,9 @@ def train_charlm(text: str, *, model: str | None = None, hidden_size: int | None
     train_text, val_text = split_text(text, val_fraction)
     if resume is not None:
         lm = _check_resume(resume, model, hidden_size, optimizer, dtype)
-        codes = _encode(lm.vocab, train_text, "the training part of text")
+        codes = encode(lm.vocab, train_text, "the training part of text (resumed model)")
         if val_text:
-            _encode(lm.vocab, val_text, "the validation part of text")
+            encode(lm.vocab, val_text, "the validation part of text (resumed model)")
     else:
         vocab = CharVocab(text)          # the whole text's characters, validation's too
         codes = vocab.encode(train_text)
@@ -208,14 +208,6 @@ def train_charlm(text: str, *, model: str | None = None, hidden_size: int | None
         history["val_bpc"] = (evaluate_bpc(trained, val_text, batch_size=eval_B)
                               if len(val_text) > 1 else float("nan"))
     return trained, history
-
-
-def _encode(vocab: CharVocab, text: str, what: str) -> np.ndarray:
-    try:
-        return vocab.encode(text)
-    except ValueError as exc:
-        raise ValueError(f"{what} holds a character the resumed model does not know: "
-                         f"{exc}") from None
 
 
 def _copy_optimizer(opt):
