@@ -185,7 +185,8 @@ def plot_temperatures(logits, chars: Sequence[str], temperatures: Sequence[float
     axes[0].invert_yaxis()
     fig.supxlabel("probability of the next character", fontsize=8)
     if context:
-        fig.suptitle(f"after {context!r}", fontsize=8)
+        fig.suptitle("after \u201c" + "".join(shown(ch) for ch in context) + "\u201d",
+                     fontsize=8)
     return fig
 
 
