@@ -60,8 +60,6 @@ def unit_states(lm, text: str, *, which: str = "h", seq_len: int = 200) -> np.nd
     ndarray of float64, shape (N, H)
         Row n: the state after reading ``text[n]``.
     """
-    from .charlm.lm import final_state, one_hot
-
     if which not in ("h", "c"):
         raise ValueError(f"which must be 'h' or 'c', got {which!r}")
     if which == "c" and lm.kind != "lstm":
@@ -69,13 +67,16 @@ def unit_states(lm, text: str, *, which: str = "h", seq_len: int = 200) -> np.nd
     if not isinstance(text, str) or not text:
         raise ValueError("text must be a non-empty str")
     codes = lm.vocab.encode(text)
+    eye = np.eye(lm.vocab_size, dtype=lm.dtype)         # one-hot rows
     out, state = [], ()
     for s in range(0, codes.shape[0], seq_len):
-        x = one_hot(codes[s:s + seq_len, None], lm.vocab_size, lm.dtype)
+        x = eye[codes[s:s + seq_len, None]]              # (T, 1, V)
         _, cache = lm.model.forward(lm.params, x, *state)
-        states = cache if isinstance(cache, np.ndarray) else cache[which]
-        out.append(states[1:, 0].astype(np.float64))     # (T, H): after each character
-        state = final_state(cache)
+        if isinstance(cache, np.ndarray):                # the RNN's cache is h (T+1, B, H)
+            cache = {"h": cache}
+        out.append(cache[which][1:, 0].astype(np.float64))   # (T, H): after each character
+        # The carried state: h (and the LSTM's c) after the chunk's last character.
+        state = tuple(cache[k][-1] for k in ("h", "c") if k in cache)
     return np.concatenate(out)
 
 

@@ -83,3 +83,13 @@ def test_comparison_reruns_its_first_updates(kind):
     run = script.run_model(kind, fast, steps=every)
     stored = {r["model"]: r for r in stored_comparison()["runs"]}[kind]
     np.testing.assert_allclose(run["train_first"], stored["train_first"], rtol=1e-5)
+
+
+def test_the_chapter_shows_the_command_that_made_the_model():
+    import json
+    nb = json.loads((ROOT / "chapters" / "08-charlm.ipynb").read_text(encoding="utf-8"))
+    md = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+    shown = [line for line in md.splitlines() if line.startswith("python -m bptt.charlm train")]
+    assert shown, "chapter 8 no longer shows the shipped model's command"
+    for line in shown:
+        assert line in SHIPPED_COMMAND, (line, SHIPPED_COMMAND)
