@@ -45,6 +45,8 @@ a module (the chapter that teaches it in brackets):
 - :mod:`bptt.truncation_bias`, :mod:`bptt.truncation_cost`: the paths each truncation scheme
   keeps and how far its gradient is from the full one; its work and memory, counted (7)
 - :mod:`bptt.chunk_tape`: a numpy stand-in for autograd's tape, for the two stream bugs (7)
+- :mod:`bptt.char_units`: hidden units of a character model against hand-made indicators (8)
+- :mod:`bptt.models`: the shipped character model and the stored cell comparison (8)
 - :mod:`bptt.clip`, :mod:`bptt.optim`, :mod:`bptt.train`: clipping, optimisers and a
   training loop, for any model's dict of parameters (5)
 - :mod:`bptt.data`: seeded tasks and character data; :mod:`bptt.example`: the worked example

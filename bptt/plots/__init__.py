@@ -16,6 +16,7 @@ functions only draw: the numbers they show are computed by the core modules
 - :mod:`~bptt.plots.gated`: RNN, LSTM and GRU gradient norms against the lag, and the widget (6)
 - :mod:`~bptt.plots.adding`: the adding-problem sweep, seeds solved and learning curves (6)
 - :mod:`~bptt.plots.streams`: each truncation scheme's paths, its bias, cost and memory (7)
+- :mod:`~bptt.plots.charlm`: streams of a text, loss curves, temperature, samples, units (8)
 - :mod:`~bptt.plots.recall`: the recall sweep's (L, k) grid, ARTBP's mean and variance (7)
 - :mod:`~bptt.plots.display`, :mod:`~bptt.plots.frames`: the one display pipeline
   (an animation's player, a widget with its frame slider and a still for print)
