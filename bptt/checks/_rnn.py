@@ -17,8 +17,10 @@ import numpy as np
 
 from ..rnn import PARAM_KEYS
 from ..rnn import rnn_forward as _ref_rnn_forward
+from ._harness import Problem
 
-__all__ = ["GRAD_KEYS", "LETTERS", "PATTERNS", "Sizes", "draw_rnn", "rnn_exception_hint"]
+__all__ = ["GRAD_KEYS", "LETTERS", "PATTERNS", "Sizes", "draw_rnn", "rnn_exception_hint",
+           "backward_problem", "truncations"]
 
 #: The keys of the dict returned by ``rnn_backward``: the parameters, then x and h0.
 GRAD_KEYS = (*PARAM_KEYS, "x", "h0")
@@ -142,3 +144,25 @@ PATTERNS = (
      "somewhere, for example from the first step, or from the term of step 1 in a sum over "
      "time."),
 )
+
+
+def backward_problem(sz: Sizes, prob: dict, keys: tuple, reference, truncated: bool = False,
+                     truncate=None) -> Problem:
+    """A sequence backward pass's problem (the RNN's or the LSTM's).
+
+    ``fn(*args)`` with ``args`` the entries ``keys`` of ``prob``, or when
+    ``truncated`` ``fn(*args, truncate=truncate)``; ``reference(*args,
+    truncate=)``, the package's backward pass, gives the gradients it must return.
+    """
+    args = {k: prob[k] for k in keys}
+    want = reference(*args.values(), truncate=truncate)
+    facts = {"sz": sz, "prob": prob, "want": want, "truncate": truncate}
+    if not truncated:
+        return Problem(sz.label(), args, case=sz, facts=facts)
+    return Problem(f"{sz.label()}, truncate={truncate}", args, {"truncate": truncate},
+                   case=(sz, truncate), facts=facts, context=sz.label())
+
+
+def truncations(T: int) -> list:
+    """The values of ``truncate`` a problem of length T is checked with (T >= 3)."""
+    return list(dict.fromkeys([None, 1, 2, 3, T, T + 1]))

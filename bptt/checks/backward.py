@@ -18,7 +18,8 @@ from ..gradcheck import rel_error
 from ._bptt import TRANSPOSED_HINT, backward_mistakes, truncation_mistakes
 from ._compare import TOL, array_problem, values_report
 from ._harness import Call, Check, Failure, Problem, call_failure, check_fn
-from ._rnn import GRAD_KEYS, LETTERS, PATTERNS, Sizes, draw_rnn, rnn_exception_hint
+from ._rnn import (GRAD_KEYS, LETTERS, PATTERNS, Sizes, backward_problem, draw_rnn,
+                   rnn_exception_hint, truncations)
 
 __all__ = ["check_rnn_backward", "check_return_dh"]
 
@@ -34,13 +35,8 @@ _FLOAT32 = Sizes(3, 2, 3, 4, 2, dtype=np.float32)
 def _backward_problem(sz: Sizes, prob: dict, truncated: bool = False,
                       truncate=None) -> Problem:
     """``fn(params, x, h, dy)``, or when ``truncated`` ``fn(..., truncate=truncate)``."""
-    args = {k: prob[k] for k in ("params", "x", "h", "dy")}
-    want = _ref_rnn_backward(*args.values(), truncate=truncate)
-    facts = {"sz": sz, "prob": prob, "want": want, "truncate": truncate}
-    if not truncated:
-        return Problem(sz.label(), args, case=sz, facts=facts)
-    return Problem(f"{sz.label()}, truncate={truncate}", args, {"truncate": truncate},
-                   case=(sz, truncate), facts=facts, context=sz.label())
+    return backward_problem(sz, prob, ("params", "x", "h", "dy"), _ref_rnn_backward,
+                            truncated, truncate)
 
 
 def _drawn(seed) -> list:
@@ -60,7 +56,7 @@ def draw_backward_float32(seed) -> list[Problem]:
 def draw_truncated(seed) -> list[Problem]:
     """(a) The problems with T >= 3, with truncate = None, 1, 2, 3, T and T + 1."""
     return [_backward_problem(sz, prob, True, k) for sz, prob in _drawn(seed) if sz.T >= 3
-            for k in dict.fromkeys([None, 1, 2, 3, sz.T, sz.T + 1])]
+            for k in truncations(sz.T)]
 
 
 # --------------------------------------------------------------------------

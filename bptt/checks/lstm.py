@@ -27,7 +27,7 @@ from ..lstm import lstm_step_backward as _ref_lstm_step_backward
 from ..lstm import lstm_step_forward as _ref_lstm_step_forward
 from ._compare import TOL, Mistake, array_problem, as64, close, values_report
 from ._harness import Call, Check, Failure, Problem, call_failure, check_fn, wrong
-from ._rnn import PATTERNS, Sizes, rnn_exception_hint
+from ._rnn import PATTERNS, Sizes, backward_problem, rnn_exception_hint, truncations
 
 __all__ = ["check_lstm_step_forward", "check_lstm_step_backward", "check_lstm_backward"]
 
@@ -640,13 +640,9 @@ _PATTERNS = (*PATTERNS[:3], (lambda s: s.h0 != "random", "It is right only when 
 
 
 def _backward_problem(sz: Sizes, prob: dict, truncated: bool = False, truncate=None) -> Problem:
-    args = {"params": prob["params"], "x": prob["x"], "state": prob["state"], "dy": prob["dy"]}
-    want = _ref_lstm_backward(*args.values(), truncate=truncate)
-    facts = {"sz": sz, "prob": prob, "want": want, "truncate": truncate}
-    if not truncated:
-        return Problem(sz.label(), args, case=sz, facts=facts)
-    return Problem(f"{sz.label()}, truncate={truncate}", args, {"truncate": truncate},
-                   case=(sz, truncate), facts=facts, context=sz.label())
+    """``fn(params, x, state, dy)``, or when ``truncated`` ``fn(..., truncate=truncate)``."""
+    return backward_problem(sz, prob, ("params", "x", "state", "dy"), _ref_lstm_backward,
+                            truncated, truncate)
 
 
 def _drawn(seed) -> list:
@@ -666,7 +662,7 @@ def draw_backward_float32(seed) -> list[Problem]:
 def draw_truncated(seed) -> list[Problem]:
     """(a) The problems with T >= 3, with truncate = None, 1, 2, 3, T and T + 1."""
     return [_backward_problem(sz, prob, True, k) for sz, prob in _drawn(seed) if sz.T >= 3
-            for k in dict.fromkeys([None, 1, 2, 3, sz.T, sz.T + 1])]
+            for k in truncations(sz.T)]
 
 
 def judge_backward(problem: Problem, result: Call) -> Failure | None:
